@@ -1,0 +1,257 @@
+"""Scenario inputs: the levers, the model parameters from `data/`, and the validated Scenario value."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Mapping
+
+import numpy as np
+
+from chokepoint.data import Database, get_database, run_query
+
+YEARS = tuple(range(2024, 2031))
+FIRST_LEVER_YEAR = 2026  # 2024 is calibrated and 2025 replayed as it happened; sliders act from 2026
+
+
+class ScenarioError(ValueError):
+    """An input that cannot define a scenario; the message names the parameter and its range."""
+
+
+@dataclass(frozen=True)
+class Lever:
+    name: str
+    label: str
+    low: float
+    high: float
+    help: str
+    default: float | None = None  # None: follows the headline export_controls lever
+
+
+HEADLINE_LEVERS = {
+    "export_controls": Lever(
+        "export_controls", "US export controls", 0, 100,
+        "How hard the US (with allies) restricts AI chips, chipmaking tools and HBM to China.", 50,
+    ),
+    "self_reliance": Lever(
+        "self_reliance", "China self-reliance push", 0, 100,
+        "How hard China pushes domestic substitution: procurement mandates, informal bans, subsidies.", 60,
+    ),
+}
+
+ADVANCED_LEVERS = {
+    "chip_controls": Lever(
+        "chip_controls", "Chip-control level", 0, 100,
+        "Which US accelerators may be sold and on what terms. Default: the export_controls value.",
+    ),
+    "equipment_controls": Lever(
+        "equipment_controls", "Equipment-control level", 0, 100,
+        "Tool and servicing controls: slow China's wafer growth and yield learning, block tool sales. "
+        "Default: the export_controls value.",
+    ),
+    "hbm_controls": Lever(
+        "hbm_controls", "HBM-control level", 0, 100,
+        "Controls on high-bandwidth memory: stop HBM imports and slow domestic HBM. "
+        "Default: the export_controls value.",
+    ),
+    "enforcement": Lever(
+        "enforcement", "Enforcement against smuggling", 0, 100,
+        "How hard diversion is policed. Default: the export_controls value.",
+    ),
+    "reaction": Lever(
+        "reaction", "China's reaction to controls", 0, 100,
+        "How much US controls above the 2024 level speed up China's push (disputed evidence: default 0).", 0,
+    ),
+}
+
+# Model parameters a user may override from the advanced panel, the URL or the command line.
+ADVANCED_PARAMETERS = (
+    "budget_growth", "domestic_perf_growth", "smic_capacity_2025_kwpm", "domestic_hbm_growth",
+    "logit_beta", "ecosystem_kappa",
+)
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    group: str
+    label: str
+    default: float
+    low: float
+    high: float
+    unit: str
+    basis: str
+    source_ids: tuple[str, ...]
+    note: str
+
+
+@dataclass(frozen=True)
+class ModelInputs:
+    """Everything the engine reads from `data/`, loaded once per process. Treat as read-only."""
+
+    data_version: str
+    parameters: Mapping[str, Parameter]
+    chip_anchor_values: np.ndarray
+    chip_anchor_ln_ppi: np.ndarray
+    chip_anchor_price_index: np.ndarray
+    chip_anchor_availability: np.ndarray
+    chip_anchor_fee: np.ndarray
+    anchors: Mapping[str, tuple[tuple[float, str], ...]]
+    history: Mapping[int, tuple[float, float]]
+    presets: Mapping[str, tuple[float, float, str]]
+    designers: tuple[tuple[str, float, float], ...]  # (company, china_revenue_usd_bn, total_usd_bn|nan)
+    equipment_makers: tuple[tuple[str, float, float], ...]
+
+    def defaults(self) -> dict[str, float]:
+        return {name: p.default for name, p in self.parameters.items()}
+
+    def anchor_label(self, lever: str, value: float) -> str:
+        """The regime a lever value stands for, in words: the nearest anchor at or below it."""
+        points = self.anchors[lever]
+        label = points[0][1]
+        for anchor_value, anchor_label in points:
+            if value + 1e-9 >= anchor_value:
+                label = anchor_label
+        exact = any(abs(value - v) < 1e-9 for v, _ in points)
+        return label if exact else f"between anchors; at or past: {label}"
+
+    def override_range(self, name: str) -> tuple[float, float]:
+        if name in ADVANCED_LEVERS:
+            lever = ADVANCED_LEVERS[name]
+            return lever.low, lever.high
+        parameter = self.parameters[name]
+        return parameter.low, parameter.high
+
+
+def text(value) -> str:
+    """A text cell from a query result: NULL (None/NaN) becomes ''."""
+    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+
+
+def load_model_inputs(database: Database | None = None) -> ModelInputs:
+    database = database or get_database()
+    params = {}
+    for row in run_query("model_parameters", database).itertuples(index=False):
+        params[row.name] = Parameter(
+            row.name, row.group, row.label, float(row.default), float(row.low), float(row.high),
+            row.unit, row.basis, tuple(s for s in text(row.source_ids).split(";") if s), text(row.note),
+        )
+    chip = run_query("regime_anchors", database, lever="export_controls")
+    self_rel = run_query("regime_anchors", database, lever="self_reliance")
+    history = {
+        int(r.year): (float(r.export_controls), float(r.self_reliance))
+        for r in run_query("regime_history", database).itertuples(index=False)
+    }
+    if set(history) != {2024, 2025}:
+        raise ScenarioError("data/regime_history.csv must hold exactly the years 2024 and 2025")
+    presets = {
+        r.preset: (float(r.export_controls), float(r.self_reliance), r.description)
+        for r in run_query("presets", database).itertuples(index=False)
+    }
+    baseline = run_query(
+        "company_baseline", database,
+        eur_usd=params["eur_usd"].default, jpy_usd=params["jpy_usd"].default,
+    )
+
+    def companies(kind):
+        rows = baseline[baseline["kind"] == kind]
+        return tuple(
+            (r.company, float(r.china_revenue_usd_bn),
+             float(r.total_revenue_usd_bn) if r.total_revenue_usd_bn == r.total_revenue_usd_bn else math.nan)
+            for r in rows.itertuples(index=False)
+        )
+
+    return ModelInputs(
+        data_version=database.data_version,
+        parameters=params,
+        chip_anchor_values=chip["value"].to_numpy(float),
+        chip_anchor_ln_ppi=np.log(chip["legal_price_perf_index"].to_numpy(float)),
+        chip_anchor_price_index=chip["us_price_index"].to_numpy(float),
+        chip_anchor_availability=chip["licence_availability"].to_numpy(float),
+        chip_anchor_fee=chip["fee_share"].to_numpy(float),
+        anchors={
+            "export_controls": tuple(zip(chip["value"].astype(float), chip["label"])),
+            "self_reliance": tuple(zip(self_rel["value"].astype(float), self_rel["label"])),
+        },
+        history=history,
+        presets=presets,
+        designers=companies("Chip designer"),
+        equipment_makers=companies("Equipment maker"),
+    )
+
+
+def _number(name: str, value, low: float, high: float) -> float:
+    if isinstance(value, bool):
+        raise ScenarioError(f"{name} must be a number between {low:g} and {high:g}")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ScenarioError(
+            f"{name} must be a number between {low:g} and {high:g}, got {str(value)[:40]!r}"
+        ) from None
+    if not math.isfinite(number):
+        raise ScenarioError(f"{name} must be a finite number between {low:g} and {high:g}")
+    if not (low <= number <= high):
+        raise ScenarioError(f"{name} must be between {low:g} and {high:g}, got {number:g}")
+    return number
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated, immutable scenario: two headline levers plus optional advanced overrides.
+
+    Build it with `Scenario.create` (or `scenario_from_settings`) so every value is range-checked.
+    """
+
+    export_controls: float
+    self_reliance: float
+    overrides: tuple[tuple[str, float], ...] = ()
+    name: str = ""
+
+    @classmethod
+    def create(cls, export_controls=None, self_reliance=None, overrides: Mapping | None = None,
+               inputs: ModelInputs | None = None, name: str = "") -> "Scenario":
+        ec_lever, sr_lever = HEADLINE_LEVERS["export_controls"], HEADLINE_LEVERS["self_reliance"]
+        ec = _number("export_controls", ec_lever.default if export_controls is None else export_controls,
+                     ec_lever.low, ec_lever.high)
+        sr = _number("self_reliance", sr_lever.default if self_reliance is None else self_reliance,
+                     sr_lever.low, sr_lever.high)
+        checked = {}
+        for key, value in (overrides or {}).items():
+            if key in ADVANCED_LEVERS:
+                lever = ADVANCED_LEVERS[key]
+                checked[key] = _number(key, value, lever.low, lever.high)
+            elif key in ADVANCED_PARAMETERS or (inputs is not None and key in inputs.parameters):
+                inputs = inputs or load_model_inputs()
+                parameter = inputs.parameters[key]
+                checked[key] = _number(key, value, parameter.low, parameter.high)
+            else:
+                known = ", ".join(["export_controls", "self_reliance", *ADVANCED_LEVERS, *ADVANCED_PARAMETERS])
+                raise ScenarioError(f"unknown parameter {key!r}; known: {known}")
+        return cls(ec, sr, tuple(sorted(checked.items())), name)
+
+    def settings(self) -> dict[str, float]:
+        """Every input under its command-line name."""
+        return {"export_controls": self.export_controls, "self_reliance": self.self_reliance,
+                **dict(self.overrides)}
+
+    def label(self) -> str:
+        extra = "".join(f", {k}={v:g}" for k, v in self.overrides)
+        base = f"export_controls={self.export_controls:g}, self_reliance={self.self_reliance:g}{extra}"
+        return f"{self.name} ({base})" if self.name else base
+
+
+def scenario_from_settings(settings: Mapping[str, object], inputs: ModelInputs | None = None,
+                           name: str = "") -> Scenario:
+    """Build a Scenario from name -> value pairs (strings allowed), as the CLI and the URL give them."""
+    settings = dict(settings)
+    return Scenario.create(
+        settings.pop("export_controls", None), settings.pop("self_reliance", None),
+        settings, inputs, name,
+    )
+
+
+def preset_scenario(preset: str, inputs: ModelInputs) -> Scenario:
+    if preset not in inputs.presets:
+        raise ScenarioError(f"unknown preset {preset!r}; known: {', '.join(inputs.presets)}")
+    ec, sr, _ = inputs.presets[preset]
+    return Scenario.create(ec, sr, {}, inputs, name=preset)

@@ -411,6 +411,7 @@ def tidy_result(result: Result) -> pd.DataFrame:
     for j, vendor in enumerate(VENDORS):
         add("china_spend_usd_bn", vendor, value[:, j] / 1e9, "USD bn")
     add("china_spend_usd_bn", "Grey market", grey_value / 1e9, "USD bn")
+    add("us_legal_share_of_demand", "US vendors", value[:, :2].sum(axis=1) / raw["budget"][0], "fraction")
     add("china_desired_spend_usd_bn", "All", raw["budget"][0] / 1e9, "USD bn")
     add("china_realised_spend_usd_bn", "All", realised / 1e9, "USD bn")
     add("china_unmet_demand_usd_bn", "All", raw["unmet"][0] / 1e9, "USD bn")

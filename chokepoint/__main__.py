@@ -1,0 +1,5 @@
+import sys
+
+from chokepoint.cli import main
+
+sys.exit(main())

@@ -1,0 +1,28 @@
+import shutil
+from pathlib import Path
+
+import pytest
+
+from chokepoint.data import DEFAULT_DATA_DIR, get_database
+from chokepoint.params import load_model_inputs
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_OUTPUT = ROOT / "test-output"
+
+
+@pytest.fixture(scope="session")
+def database():
+    return get_database(DEFAULT_DATA_DIR)
+
+
+@pytest.fixture(scope="session")
+def inputs(database):
+    return load_model_inputs(database)
+
+
+@pytest.fixture
+def data_copy(tmp_path):
+    """A writable copy of data/ for tests that break files on purpose."""
+    target = tmp_path / "data"
+    shutil.copytree(DEFAULT_DATA_DIR, target)
+    return target

@@ -1,0 +1,109 @@
+"""The loader validates every file and names file, row and problem when one is malformed."""
+import csv
+import subprocess
+import sys
+
+import pytest
+
+from chokepoint.data import SCHEMAS, DataError, build_database, run_query
+
+
+def rewrite(path, mutate):
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+        fields = list(rows[0].keys())
+    fields = mutate(rows, fields) or fields
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def test_real_data_loads_every_table(database):
+    for name in SCHEMAS:
+        count = database.cursor().execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
+        assert count > 0, name
+
+
+def set_cell(file, row_index, column, value):
+    def mutate(rows, fields):
+        rows[row_index][column] = value
+    return file, mutate
+
+
+@pytest.mark.parametrize("file,row_index,column,value,expected", [
+    ("parameters.csv", 3, "default", "abc", "not a number"),
+    ("parameters.csv", 3, "default", "inf", "not a finite number"),
+    ("parameters.csv", 0, "default", "999", "outside its range"),
+    ("parameters.csv", 2, "basis", "guess", "expected one of"),
+    ("parameters.csv", 1, "source_ids", "F999", "source id 'F999' is not in data/sources.csv"),
+    ("parameters.csv", 1, "basis", "sourced", None),  # still fine: it has sources
+    ("company_financials.csv", 4, "company", "Acme", "expected one of"),
+    ("policy_events.csv", 2, "date", "2025-13-40", "not a date"),
+    ("regime_history.csv", 0, "year", "2019", "outside"),
+    ("regime_anchors.csv", 3, "licence_availability", "1.0", None),
+    ("regime_anchors.csv", 4, "licence_availability", "0.9", "licence_availability rises"),
+    ("sources.csv", 0, "title", "", "empty but required"),
+])
+def test_broken_cell_is_reported_with_file_row_and_problem(data_copy, file, row_index, column, value, expected):
+    rewrite(data_copy / file, lambda rows, fields: rows[row_index].__setitem__(column, value))
+    if expected is None:
+        build_database(data_copy)
+        return
+    with pytest.raises(DataError) as caught:
+        build_database(data_copy)
+    message = str(caught.value)
+    assert f"data/{file}" in message
+    assert expected in message
+    if "row" in message:
+        assert f"row {row_index + 2}" in message  # header is line 1
+
+
+def test_missing_column_is_named(data_copy):
+    rewrite(data_copy / "presets.csv", lambda rows, fields: [f for f in fields if f != "self_reliance"])
+    with pytest.raises(DataError, match=r"data/presets.csv: missing column\(s\): self_reliance"):
+        build_database(data_copy)
+
+
+def test_duplicate_key_is_reported(data_copy):
+    rewrite(data_copy / "parameters.csv", lambda rows, fields: rows.append(dict(rows[0])))
+    with pytest.raises(DataError, match="duplicate name"):
+        build_database(data_copy)
+
+
+def test_missing_file_and_non_utf8_file(data_copy):
+    (data_copy / "chip_specs.csv").unlink()
+    with pytest.raises(DataError, match="data/chip_specs.csv: file is missing"):
+        build_database(data_copy)
+    (data_copy / "chip_specs.csv").write_bytes(b"system,vendor\n\xff\xfe,\x80\n")
+    with pytest.raises(DataError, match="not UTF-8"):
+        build_database(data_copy)
+
+
+def test_empty_file_and_ragged_row(data_copy):
+    (data_copy / "presets.csv").write_text("preset,export_controls,self_reliance,description,basis,source_ids\n")
+    with pytest.raises(DataError, match="has no data rows"):
+        build_database(data_copy)
+    (data_copy / "presets.csv").unlink()
+    import shutil
+    from chokepoint.data import DEFAULT_DATA_DIR
+    shutil.copy(DEFAULT_DATA_DIR / "presets.csv", data_copy / "presets.csv")
+    path = data_copy / "regime_history.csv"
+    path.write_text(path.read_text() + "2025,1,2,judgment,,note,EXTRA\n")
+    with pytest.raises(DataError, match=r"data/regime_history.csv, row 4: more cells than header"):
+        build_database(data_copy)
+
+
+def test_cli_with_broken_data_prints_one_line_not_a_traceback(data_copy):
+    rewrite(data_copy / "parameters.csv", lambda rows, fields: rows[5].__setitem__("low", "x"))
+    result = subprocess.run([sys.executable, "-m", "chokepoint", "validate"], capture_output=True, text=True,
+                            env={"CHOKEPOINT_DATA_DIR": str(data_copy), "PATH": "/usr/bin:/bin"})
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "data/parameters.csv, row 7" in result.stderr
+
+
+def test_numbers_land_in_duckdb_with_their_types(database):
+    frame = run_query("model_parameters", database)
+    assert str(frame["default"].dtype) == "float64"
+    assert (frame["low"] <= frame["default"]).all() and (frame["default"] <= frame["high"]).all()

@@ -27,14 +27,15 @@ class Lever:
     default: float | None = None  # None: follows the headline export_controls lever
 
 
+# Defaults are the policy as announced for 2026 (H200 with a 25% fee; China's domestic-chip mandate).
 HEADLINE_LEVERS = {
     "export_controls": Lever(
         "export_controls", "US export controls", 0, 100,
-        "How hard the US (with allies) restricts AI chips, chipmaking tools and HBM to China.", 50,
+        "How hard the US (with allies) restricts AI chips, chipmaking tools and HBM to China.", 25,
     ),
     "self_reliance": Lever(
         "self_reliance", "China self-reliance push", 0, 100,
-        "How hard China pushes domestic substitution: procurement mandates, informal bans, subsidies.", 60,
+        "How hard China pushes domestic substitution: procurement mandates, informal bans, subsidies.", 90,
     ),
 }
 
@@ -105,14 +106,14 @@ class ModelInputs:
         return {name: p.default for name, p in self.parameters.items()}
 
     def anchor_label(self, lever: str, value: float) -> str:
-        """The regime a lever value stands for, in words: the nearest anchor at or below it."""
+        """The regime a lever value stands for, in words (between two anchors: both, named)."""
         points = self.anchors[lever]
-        label = points[0][1]
-        for anchor_value, anchor_label in points:
-            if value + 1e-9 >= anchor_value:
-                label = anchor_label
-        exact = any(abs(value - v) < 1e-9 for v, _ in points)
-        return label if exact else f"between anchors; at or past: {label}"
+        for anchor_value, label in points:
+            if abs(value - anchor_value) < 1e-9:
+                return label
+        below = max((p for p in points if p[0] < value), default=points[0])
+        above = min((p for p in points if p[0] > value), default=points[-1])
+        return f"between {below[0]:g} ({below[1]}) and {above[0]:g} ({above[1]})"
 
     def override_range(self, name: str) -> tuple[float, float]:
         if name in ADVANCED_LEVERS:

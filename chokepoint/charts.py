@@ -1,0 +1,142 @@
+"""Altair chart builders: pure functions (dataframe, **options) -> alt.Chart. No Streamlit, no I/O.
+
+Conventions: one colour per vendor/company everywhere (Okabe-Ito and Paul Tol palettes, colour-blind
+safe); years are ordinal; units sit in axis titles; 2024-2025 (history) solid, projections dashed;
+the reference scenario a faint dashed line; tooltips carry value, unit and source.
+"""
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+ENTITY_COLORS = {
+    # vendors in China's market (Okabe-Ito)
+    "Nvidia": "#009E73", "AMD": "#D55E00", "Huawei": "#CC79A7", "Cambricon": "#56B4E9",
+    "Other domestic": "#0072B2", "Grey market": "#7F7F7F", "Domestic (all)": "#882255",
+    # other US and allied firms (Paul Tol muted/light)
+    "Intel": "#332288", "Qualcomm": "#DDCC77", "Broadcom": "#117733", "Micron": "#88CCEE",
+    "Texas Instruments": "#44AA99", "Applied Materials": "#999933", "Lam Research": "#AA4499",
+    "KLA": "#E69F00", "ASML": "#F0E442", "Tokyo Electron": "#000000",
+}
+CAUSE_COLORS = {"Due to US controls": "#0072B2", "Due to China's policy": "#E69F00"}
+YEAR_AXIS = alt.Axis(title="Year", labelAngle=0)
+FIRST_PROJECTED_YEAR = 2026
+
+
+def _color(entities, title="") -> alt.Color:
+    domain = [e for e in ENTITY_COLORS if e in set(entities)]
+    return alt.Color("entity:N", title=title or None,
+                     scale=alt.Scale(domain=domain, range=[ENTITY_COLORS[e] for e in domain]),
+                     legend=alt.Legend(orient="bottom", columns=4))
+
+
+def _with_phase(frame: pd.DataFrame) -> pd.DataFrame:
+    """Split each series into history (to 2025) and projection (from 2025, so the lines join)."""
+    history = frame[frame.year <= FIRST_PROJECTED_YEAR - 1].assign(phase="History (replayed)")
+    projection = frame[frame.year >= FIRST_PROJECTED_YEAR - 1].assign(phase="Projection")
+    return pd.concat([history, projection], ignore_index=True)
+
+
+def _value_format(unit: str) -> str:
+    return {"fraction": ".0%", "percent": ".1f", "USD bn": ",.1f", "units": ",.0f"}.get(unit, ",.3g")
+
+
+def series_chart(frame: pd.DataFrame, *, title: str, y_title: str, unit: str,
+                 reference: pd.DataFrame | None = None, markers: pd.DataFrame | None = None,
+                 events: pd.DataFrame | None = None, height: int = 320) -> alt.LayerChart:
+    """Lines by entity over the years. `frame`: year, entity, value (+ source).
+    `reference`: the same for the reference scenario (faint dashed). `markers`: year, entity, value,
+    label, source (published estimates). `events`: year, title (policy events as rules)."""
+    fmt = _value_format(unit)
+    entities = list(frame.entity.unique())
+    color = _color(entities + (list(markers.entity.unique()) if markers is not None else []))
+    x = alt.X("year:O", axis=YEAR_AXIS)
+    y = alt.Y("value:Q", title=y_title, axis=alt.Axis(format=fmt))
+    tooltip = [alt.Tooltip("entity:N", title="Series"), alt.Tooltip("year:O", title="Year"),
+               alt.Tooltip("value:Q", title=y_title, format=fmt), alt.Tooltip("source:N", title="Source")]
+    data = _with_phase(frame.assign(source=frame.get("source", "Chokepoint model")))
+    lines = alt.Chart(data).mark_line(point=alt.OverlayMarkDef(size=28), strokeWidth=2.5).encode(
+        x=x, y=y, color=color, detail="phase:N",
+        strokeDash=alt.StrokeDash("phase:N", title=None,
+                                  scale=alt.Scale(domain=["History (replayed)", "Projection"],
+                                                  range=[[1, 0], [6, 3]]),
+                                  legend=alt.Legend(orient="right", symbolType="stroke", symbolStrokeWidth=2.5,
+                                                    symbolSize=400, symbolStrokeColor="#444444")),
+        tooltip=tooltip,
+    )
+    layers = []
+    if events is not None:
+        events = events[events.year.between(frame.year.min(), frame.year.max())]
+    if events is not None and len(events):
+        rules = alt.Chart(events).mark_rule(color="#BBBBBB", strokeWidth=1).encode(
+            x=x, tooltip=[alt.Tooltip("year:O", title="Year"), alt.Tooltip("title:N", title="Policy event"),
+                          alt.Tooltip("source:N", title="Source")])
+        layers.append(rules)
+    if reference is not None and len(reference):
+        ref = reference.assign(source=reference.get("source", "Reference scenario"))
+        layers.append(alt.Chart(ref).mark_line(strokeDash=[2, 3], strokeWidth=1.5, opacity=0.45).encode(
+            x=x, y=y, color=color, tooltip=tooltip))
+    layers.append(lines)
+    if markers is not None and len(markers):
+        marks = alt.Chart(markers).mark_point(size=90, filled=True, stroke="#333333", strokeWidth=0.8).encode(
+            x=x, y=y, color=color,
+            shape=alt.Shape("label:N", title="Published estimates", legend=alt.Legend(orient="right", labelLimit=220)),
+            tooltip=[alt.Tooltip("label:N", title="Estimate"), alt.Tooltip("entity:N", title="Series"),
+                     alt.Tooltip("year:O", title="Year"), alt.Tooltip("value:Q", title=y_title, format=fmt),
+                     alt.Tooltip("source:N", title="Source")])
+        layers.append(marks)
+    return alt.layer(*layers).properties(title=title, height=height).resolve_scale(
+        color="shared", strokeDash="independent", shape="independent")
+
+
+def cause_bars(frame: pd.DataFrame, *, title: str, x_title: str, unit: str, height: int | None = None) -> alt.Chart:
+    """Horizontal stacked bars by company split by cause. `frame`: company, kind, cause, value, source."""
+    fmt = _value_format(unit)
+    order = (frame.groupby("company").value.sum().sort_values(ascending=False).index.tolist())
+    return alt.Chart(frame).mark_bar().encode(
+        y=alt.Y("company:N", sort=order, title=None, axis=alt.Axis(labelOverlap=False, labelLimit=160)),
+        x=alt.X("value:Q", title=x_title, axis=alt.Axis(format=fmt), stack="zero"),
+        color=alt.Color("cause:N", title=None, scale=alt.Scale(domain=list(CAUSE_COLORS),
+                                                                 range=list(CAUSE_COLORS.values())),
+                        legend=alt.Legend(orient="bottom")),
+        tooltip=[alt.Tooltip("company:N", title="Company"), alt.Tooltip("kind:N", title="Type"),
+                 alt.Tooltip("cause:N", title="Cause"), alt.Tooltip("value:Q", title=x_title, format=fmt),
+                 alt.Tooltip("source:N", title="Source")],
+    ).properties(title=title, height=alt.Step(height or 24))
+
+
+def capacity_chart(frame: pd.DataFrame, *, title: str, markers: pd.DataFrame | None = None,
+                   height: int = 320) -> alt.LayerChart:
+    """Domestic output against its limits. `frame`: year, series, value (units), source."""
+    dash = {"Domestic output (model)": [1, 0], "Huawei output (model)": [1, 0],
+            "Limit: wafers x yield + stockpiled dies": [6, 3], "Limit: HBM stacks": [2, 2]}
+    colors = {"Domestic output (model)": ENTITY_COLORS["Domestic (all)"], "Huawei output (model)": ENTITY_COLORS["Huawei"],
+              "Limit: wafers x yield + stockpiled dies": "#555555", "Limit: HBM stacks": "#E69F00"}
+    domain = [s for s in dash if s in set(frame.series)]
+    x = alt.X("year:O", axis=YEAR_AXIS)
+    y = alt.Y("value:Q", title="Accelerators per year (units)", axis=alt.Axis(format="~s"))
+    lines = alt.Chart(frame).mark_line(point=True, strokeWidth=2.5).encode(
+        x=x, y=y,
+        color=alt.Color("series:N", title=None, scale=alt.Scale(domain=domain, range=[colors[s] for s in domain]),
+                        legend=alt.Legend(orient="bottom", columns=2)),
+        strokeDash=alt.StrokeDash("series:N", scale=alt.Scale(domain=domain, range=[dash[s] for s in domain]), legend=None),
+        tooltip=[alt.Tooltip("series:N", title="Series"), alt.Tooltip("year:O", title="Year"),
+                 alt.Tooltip("value:Q", title="Units", format=",.0f"), alt.Tooltip("source:N", title="Source")])
+    layers = [lines]
+    if markers is not None and len(markers):
+        layers.append(alt.Chart(markers).mark_point(size=110, filled=True, stroke="#222222").encode(
+            x=x, y=y, shape=alt.Shape("label:N", title="Published estimates", legend=alt.Legend(orient="bottom", columns=2)),
+            color=alt.value("#CC79A7"),
+            tooltip=[alt.Tooltip("label:N", title="Estimate"), alt.Tooltip("year:O", title="Year"),
+                     alt.Tooltip("value:Q", title="Units", format=",.0f"), alt.Tooltip("source:N", title="Source")]))
+    return alt.layer(*layers).properties(title=title, height=height).resolve_scale(shape="independent")
+
+
+def spec(chart: alt.TopLevelMixin) -> dict:
+    """The Vega-Lite dict for a chart, data inlined (the app caches it per scenario).
+
+    Width fits the container; height stays as set (Streamlit's default "fit" would squeeze the plot
+    to make room for bottom legends)."""
+    result = chart.to_dict(validate=False)
+    result["autosize"] = {"type": "fit-x", "contains": "padding"}
+    return result

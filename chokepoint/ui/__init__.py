@@ -1,0 +1,14 @@
+"""Streamlit layer: thin helpers shared by app.py and pages/. Logic lives in the chokepoint package."""
+import gc
+import sys
+
+# Streamlit runs a full garbage collection after every script run (~55 ms once pandas, pyarrow and
+# Altair are loaded, blocking every session). Freezing the long-lived import-time objects once
+# removes that cost; objects created later are still collected normally.
+if not getattr(sys, "_chokepoint_gc_frozen", False):
+    import altair  # noqa: F401  (heavy imports first, so they are frozen)
+    import pandas  # noqa: F401
+    import pyarrow  # noqa: F401
+
+    gc.freeze()
+    sys._chokepoint_gc_frozen = True

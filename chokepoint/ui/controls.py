@@ -1,0 +1,156 @@
+"""The shared sidebar: levers bound to the address bar under their command-line names.
+
+URL values that are malformed, out of range or non-finite are dropped by the widgets (they fall back
+to defaults); this module checks the raw address first so the user sees a notice saying so.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import streamlit as st
+
+from chokepoint.params import (ADVANCED_LEVERS, ADVANCED_PARAMETERS, HEADLINE_LEVERS, YEARS, FIRST_LEVER_YEAR,
+                               ModelInputs, Scenario)
+from chokepoint.ui import resources
+
+DEFAULT_REFERENCE = "As announced for 2026"
+DEFAULT_YEAR = 2028
+YEAR_RANGE = (FIRST_LEVER_YEAR, YEARS[-1])
+# Query keys the app owns; anything else in the address is reported and ignored.
+OTHER_KEYS = {"reference", "year", "scenario", "compare", "present", "step", "deck", "embed", "embed_options"}
+
+
+@dataclass(frozen=True)
+class Context:
+    scenario: Scenario
+    reference: Scenario
+    year: int
+    inputs: ModelInputs
+
+    @property
+    def settings(self):
+        return resources.scenario_key(self.scenario)
+
+    @property
+    def reference_settings(self):
+        return resources.scenario_key(self.reference)
+
+
+def _check_number(name, raw_values, low, high, whole=False):
+    if len(raw_values) != 1:
+        return f"`{name}` appears {len(raw_values)} times"
+    raw = raw_values[0]
+    try:
+        value = float(raw)
+    except ValueError:
+        return f"`{name}={raw[:30]}` is not a number"
+    if not math.isfinite(value):
+        return f"`{name}={raw[:30]}` is not a finite number"
+    if not low <= value <= high:
+        return f"`{name}={raw[:30]}` is outside {low:g}–{high:g}"
+    if whole and value != int(value):
+        return f"`{name}={raw[:30]}` is not a whole number"
+    return None
+
+
+def address_problems(query: dict[str, list[str]], inputs: ModelInputs) -> list[str]:
+    """Problems with the raw query string, in words. `query` maps key -> all its values."""
+    problems = []
+    for key, values in query.items():
+        if key in HEADLINE_LEVERS:
+            lever = HEADLINE_LEVERS[key]
+            problem = _check_number(key, values, lever.low, lever.high, whole=True)
+        elif key in ADVANCED_LEVERS or key in ADVANCED_PARAMETERS:
+            low, high = inputs.override_range(key)
+            problem = _check_number(key, values, low, high)
+        elif key == "year":
+            problem = _check_number(key, values, *YEAR_RANGE, whole=True)
+        elif key == "reference":
+            problem = None if values and values[0] in inputs.presets and len(values) == 1 else \
+                f"`reference={values[0][:40] if values else ''}` is not a preset"
+        elif key in OTHER_KEYS:
+            problem = None
+        else:
+            problem = f"`{key[:30]}` is not a setting of this app"
+        if problem:
+            problems.append(problem)
+    return problems
+
+
+def _apply_preset(name: str, inputs: ModelInputs) -> None:
+    ec, sr, _ = inputs.presets[name]
+    st.session_state["export_controls"] = int(round(ec))
+    st.session_state["self_reliance"] = int(round(sr))
+    for key in (*ADVANCED_LEVERS, *ADVANCED_PARAMETERS):
+        st.session_state[key] = None
+    st.session_state.pop("address_notice", None)
+
+
+def _reset() -> None:
+    st.session_state["export_controls"] = int(HEADLINE_LEVERS["export_controls"].default)
+    st.session_state["self_reliance"] = int(HEADLINE_LEVERS["self_reliance"].default)
+    for key in (*ADVANCED_LEVERS, *ADVANCED_PARAMETERS):
+        st.session_state[key] = None
+    st.session_state["reference"] = DEFAULT_REFERENCE
+    st.session_state["year"] = DEFAULT_YEAR
+    st.session_state.pop("address_notice", None)
+
+
+def _anchor_help(inputs: ModelInputs, lever: str) -> str:
+    lines = [HEADLINE_LEVERS[lever].help, ""]
+    lines += [f"- **{value:g}** — {label}" for value, label in inputs.anchors[lever]]
+    return "\n".join(lines)
+
+
+def render(inputs: ModelInputs) -> Context:
+    if "address_notice" not in st.session_state:  # first run of this session: check the link as given
+        query = {key: st.query_params.get_all(key) for key in st.query_params.keys()}
+        problems = address_problems(query, inputs)
+        st.session_state["address_notice"] = problems
+    sidebar = st.sidebar
+    sidebar.markdown("### Scenario")
+    ec = sidebar.slider(HEADLINE_LEVERS["export_controls"].label, 0, 100,
+                        int(HEADLINE_LEVERS["export_controls"].default), 1, key="export_controls",
+                        bind="query-params", help=_anchor_help(inputs, "export_controls"))
+    sidebar.caption(f"**{ec}** — {inputs.anchor_label('export_controls', ec)}")
+    sr = sidebar.slider(HEADLINE_LEVERS["self_reliance"].label, 0, 100,
+                        int(HEADLINE_LEVERS["self_reliance"].default), 1, key="self_reliance",
+                        bind="query-params", help=_anchor_help(inputs, "self_reliance"))
+    sidebar.caption(f"**{sr}** — {inputs.anchor_label('self_reliance', sr)}")
+
+    sidebar.markdown("**Presets**")
+    for name in inputs.presets:
+        sidebar.button(name, key=f"preset::{name}", on_click=_apply_preset, args=(name, inputs),
+                       help=inputs.presets[name][2], width="stretch")
+    sidebar.button("Reset to defaults", on_click=_reset, width="stretch")
+
+    presets = list(inputs.presets)
+    reference_name = sidebar.selectbox(
+        "Reference scenario for changes", presets, index=presets.index(DEFAULT_REFERENCE), key="reference",
+        bind="query-params", help="Headline numbers show the change against this scenario; charts draw it faintly.")
+    year = sidebar.slider("Year for headline numbers", *YEAR_RANGE, DEFAULT_YEAR, 1, key="year", bind="query-params")
+
+    overrides = {}
+    with sidebar.expander("Advanced levers"):
+        st.caption("Empty = follow the headline levers / the model default. Each has a documented range.")
+        for name, lever in ADVANCED_LEVERS.items():
+            default = "follows export controls" if lever.default is None else f"default {lever.default:g}"
+            value = st.number_input(f"{lever.label} (0–100)", float(lever.low), float(lever.high), None, 1.0, format="%g",
+                                    key=name, bind="query-params", help=lever.help, placeholder=default)
+            if value is not None:
+                overrides[name] = float(value)
+        for name in ADVANCED_PARAMETERS:
+            parameter = inputs.parameters[name]
+            step = (parameter.high - parameter.low) / 100
+            value = st.number_input(
+                f"{parameter.label} ({parameter.low:g}–{parameter.high:g} {parameter.unit})", parameter.low,
+                parameter.high, None, step, format="%g", key=name, bind="query-params",
+                help=f"{parameter.note} Basis: {parameter.basis}.", placeholder=f"default {parameter.default:g}")
+            if value is not None:
+                overrides[name] = float(value)
+
+    preset_name = next((n for n, (e, s, _) in inputs.presets.items() if (e, s) == (ec, sr) and not overrides), "")
+    scenario = Scenario.create(ec, sr, overrides, inputs, name=preset_name)
+    reference = Scenario.create(*inputs.presets[reference_name][:2], inputs=inputs, name=reference_name)
+    return Context(scenario, reference, int(year), inputs)

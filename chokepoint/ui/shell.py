@@ -1,0 +1,70 @@
+"""The app shell: navigation, the shared sidebar, and what every page uses to show a chart."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
+
+from chokepoint import MODEL_VERSION
+from chokepoint.data import DataError
+from chokepoint.ui import controls, resources
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGES = [
+    ("pages/scenario.py", "Scenario", ":material/tune:", True),
+    ("pages/china_market.py", "China market", ":material/stacked_line_chart:", False),
+    ("pages/revenue_exposure.py", "Revenue exposure", ":material/account_balance:", False),
+    ("pages/domestic_supply.py", "Domestic supply", ":material/factory:", False),
+    ("pages/methodology.py", "Methodology & sources", ":material/menu_book:", False),
+]
+CONTEXT_KEY = "_chokepoint_context"
+
+
+def run_app() -> None:
+    """Entry point (app.py): navigation, sidebar, then the chosen page."""
+    st.set_page_config(page_title="Chokepoint", page_icon=":material/memory:", layout="wide")
+    navigation = st.navigation([st.Page(str(ROOT / path), title=title, icon=icon, default=default)
+                                for path, title, icon, default in PAGES])
+    try:
+        inputs = resources.model_inputs()
+    except DataError as exc:
+        st.error(f"The data files could not be loaded, so no numbers are shown: {exc}")
+        st.stop()
+    context = controls.render(inputs)
+    st.session_state[CONTEXT_KEY] = context
+    navigation.run()
+
+
+def page_context() -> controls.Context:
+    """Called first by every page. On a fresh server the first request for a deep link such as
+    /revenue_exposure is served in Streamlit's legacy pages/ mode (the page runs without app.py);
+    switch the process to app.py's navigation and rerun, so the right page gets the app's own menu."""
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+    if CONTEXT_KEY not in st.session_state:
+        st.rerun()
+    context = st.session_state[CONTEXT_KEY]
+    notices = st.session_state.get("address_notice")
+    if notices:
+        st.warning("Some settings in this link could not be used, so their defaults apply: "
+                   + "; ".join(notices) + ".", icon=":material/link_off:")
+    return context
+
+
+def scenario_caption(context: controls.Context) -> None:
+    st.caption(f"Scenario: {context.scenario.label()} · reference: {context.reference.name} · "
+               f"model {MODEL_VERSION}, data {context.inputs.data_version}")
+
+
+def chart(kind: str, context: controls.Context, takeaway: str, data: pd.DataFrame | None = None,
+          key: str | None = None) -> None:
+    """A chart with its one-line takeaway under it (also its alt text) and its data as a table."""
+    spec = resources.chart_spec(kind, context.settings, context.reference_settings, context.year)
+    st.vega_lite_chart(spec, width="stretch", alt=takeaway, key=key)
+    st.markdown(f"**Takeaway:** {takeaway}")
+    if data is not None:
+        with st.expander("Data behind this chart"):
+            st.dataframe(data, hide_index=True, width="stretch")

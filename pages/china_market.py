@@ -1,0 +1,40 @@
+"""China market: shares by vendor over time, by value and by units, with published estimates."""
+import streamlit as st
+
+from chokepoint import views
+from chokepoint.ui import resources, shell
+
+context = shell.page_context()
+tidy = resources.results(context.settings)
+
+st.title("China's AI-accelerator market")
+st.markdown("Who supplies China's AI chips under this scenario: Nvidia and AMD (legal sales), Huawei, Cambricon and "
+            "other domestic vendors, and smuggled (grey-market) chips. Solid lines are the 2024–2025 replay, dashed "
+            "the projection, faint dashed the reference scenario; markers are published estimates (hover for the "
+            "source); grey rules are policy events.")
+shell.scenario_caption(context)
+
+by_value, by_units, sold = st.tabs(["Share by value", "Share by units", "Units sold"])
+with by_value:
+    shell.chart("shares_value", context, views.share_takeaway(tidy, context.year),
+                data=views.share_frame(tidy).pivot(index="year", columns="entity", values="value").reset_index())
+with by_units:
+    units = views.share_frame(tidy, "units_share")
+    nvidia = views.value_at(tidy, "china_units", "Nvidia", context.year)
+    huawei = views.value_at(tidy, "china_units", "Huawei", context.year)
+    shell.chart("shares_units", context,
+                f"By units, cheaper domestic parts count for more: in {context.year} Huawei ships "
+                f"{views.format_value(huawei, 'units')} against Nvidia's {views.format_value(nvidia, 'units')}. "
+                "IDC's 2025 unit shares (markers) likely count gaming and workstation cards too.",
+                data=units.pivot(index="year", columns="entity", values="value").reset_index())
+with sold:
+    unmet = views.value_at(tidy, "china_unmet_demand_usd_bn", "All", context.year)
+    shell.chart("units", context,
+                f"In {context.year}, ${unmet:,.1f}B of China's desired AI-chip spend finds no legal supplier.",
+                data=views.series(tidy, "china_units").pivot(index="year", columns="entity", values="value").reset_index())
+
+st.subheader("Policy events")
+events = resources.table("policy_events")
+st.dataframe(events[["date", "actor", "kind", "title", "description", "lever", "source_id"]], hide_index=True,
+             width="stretch", column_config={"date": st.column_config.DateColumn("Date", format="YYYY-MM-DD"),
+                                             "source_id": "Source"})

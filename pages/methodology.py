@@ -1,0 +1,69 @@
+"""Methodology & sources: the model in plain words, parameters, sources, validation, known limits."""
+import streamlit as st
+
+from chokepoint import MODEL_VERSION
+from chokepoint.ui import resources, shell
+
+context = shell.page_context()
+
+st.title("Methodology & sources")
+shell.scenario_caption(context)
+st.markdown(f"""
+**The model (version {MODEL_VERSION}), in plain words.** For each year 2024–2030:
+
+1. **Demand.** China wants to spend a budget on AI accelerators: ~$22B in 2024, ~$40B in 2025, then growing
+   (default 36% a year, from Bernstein's $37B → $69B). This is *desired* spend; what cannot be served is unmet demand.
+2. **Policy gates.** A mandated domestic-only segment grows with `self_reliance`; an informal gate makes US parts less
+   attractive; US licences decide which chips may ship, how many, and with what fee (`export_controls`).
+3. **Choice.** In the open segment buyers choose by a logit pivoted on 2024's shares, moved only by price-performance
+   changes and the domestic ecosystem growing with its installed base (where CUDA lock-in erodes).
+4. **Domestic supply.** Wafers × share for AI × good dies (yield learning by Wright's law, slowed by tool controls)
+   plus stockpiled TSMC dies, capped by HBM (imported stock, imports while allowed, domestic HBM).
+5. **Grey channel.** Smuggling grows with the gap between frontier and legal parts and shrinks with enforcement.
+6. **Rationing.** A vendor cannot sell beyond capacity or licences; rationed open-segment buyers turn to the other
+   side where they can.
+7. **Revenue.** Nvidia and AMD: data-centre sales plus other China revenue; other designers: base China revenue less
+   an exposure that grows with controls and substitution; equipment makers: China's tool spend × foreign share ×
+   (1 − share blocked by licences). Revenue at risk = counterfactual (no controls, no push) − scenario.
+8. **Worldwide.** Rest-of-world spend is exogenous; Nvidia's rest-of-world share is a judgment parameter.
+
+**What drives what.** The domestic share is supply-driven (HBM, SMIC capacity, budget growth, smuggling ceiling);
+Nvidia's China revenue is preference-driven (price-performance growth on both sides, β, κ, budget growth).
+""")
+
+st.subheader("Levers and their regimes")
+for lever in ("export_controls", "self_reliance"):
+    st.markdown(f"**`{lever}`**: " + " · ".join(f"**{v:g}** {label}" for v, label in context.inputs.anchors[lever]))
+
+st.subheader("Parameters")
+parameters = resources.table("model_parameters").copy()
+parameters["basis"] = [b if b == "judgment" else f"{b}: {s}" for b, s in zip(parameters.basis, parameters.source_ids.fillna(""))]
+st.dataframe(parameters[["group", "name", "label", "default", "low", "high", "unit", "basis", "note"]],
+             hide_index=True, width="stretch")
+
+st.subheader("Validation: the 2024 calibration and 2025 replay against published figures")
+validation = resources.validation().copy()
+validation["result"] = validation.passed.map({True: "pass", False: "FAIL"})
+validation["sources"] = [resources.cite(s) if s else "not in the reference facts (labelled judgment)"
+                         for s in validation.source_ids]
+st.dataframe(validation[["description", "year", "published_value", "low", "high", "model_value", "unit", "result",
+                         "sources", "note"]], hide_index=True, width="stretch")
+st.caption("Known conflict, explained rather than forced: IDC's 2025 Nvidia unit share (55%, 2.2M cards) cannot be "
+           "reconciled with Nvidia's revenue filings at H20 prices; it most likely counts gaming and workstation cards.")
+
+st.subheader("Sources")
+sources = resources.table("sources")
+st.dataframe(sources, hide_index=True, width="stretch",
+             column_config={"url": st.column_config.LinkColumn("Address"), "source_id": "Id"})
+
+st.subheader("Known limits")
+st.markdown("""
+- No price equilibrium: average prices are set per regime.
+- Rest-of-world shares are exogenous.
+- The budget is desired spend, so unmet demand can be large: the pages show realised and desired spend.
+- Several mappings are judgment and labelled so (see the basis column above).
+- China revenue in filings is by billing location, not end customer; fiscal years differ by company.
+- Revenue is counted as filed (gross); US licence fees are shown separately.
+- US vendors' share of *realised* spend can tick up slightly when tighter tool and HBM controls shrink domestic
+  output; the model guarantees only that tighter controls never raise US vendors' legal sales.
+""")

@@ -1,0 +1,31 @@
+"""Scenario (landing): headline numbers against the reference scenario and the two key charts."""
+import streamlit as st
+
+from chokepoint import views
+from chokepoint.ui import resources, shell
+
+context = shell.page_context()
+tidy = resources.results(context.settings)
+reference = resources.results(context.reference_settings)
+
+st.title("Chokepoint: AI-chip export controls, in numbers you can move")
+st.markdown(
+    "Move **US export controls** and **China's self-reliance push** in the sidebar. The numbers below are the "
+    f"model's projection for **{context.year}**, with the change against the reference scenario "
+    f"(**{context.reference.name}**). 2024 is calibrated to published figures and 2025 replayed as it happened; "
+    "the levers act from 2026.")
+shell.scenario_caption(context)
+
+st.markdown(f"##### {context.year}, with the change against *{context.reference.name}*")
+columns = st.columns(5)
+for column, headline in zip(columns, views.headlines(tidy, reference, context.year)):
+    column.metric(headline.label, headline.formatted(), headline.formatted_delta(), help=headline.help,
+                  delta_color="off", border=True)
+
+left, right = st.columns(2)
+with left:
+    shell.chart("headline_shares", context, views.share_takeaway(tidy, context.year),
+                data=views.share_frame(tidy).pivot(index="year", columns="entity", values="value").reset_index())
+with right:
+    shell.chart("risk_usd", context, views.revenue_takeaway(tidy, context.year),
+                data=views.revenue_cause_frame(tidy, context.year))

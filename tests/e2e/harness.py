@@ -1,0 +1,362 @@
+"""Browser-test and benchmark helpers: a real Streamlit server, Debian's Chromium, and timing in the page.
+
+Importable from tests (``from .harness import ...``) and from a benchmark module
+(``from tests.e2e.harness import ...``); it needs only the standard library and Playwright.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+OUTPUT_DIR = ROOT / "test-output"
+LOG_DIR = OUTPUT_DIR / "logs"
+SCREENSHOT_DIR = OUTPUT_DIR / "screenshots"
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+CHART_SELECTOR = '[data-testid="stVegaLiteChart"]'
+CHART_DRAWN_SELECTOR = f"{CHART_SELECTOR} canvas, {CHART_SELECTOR} svg"
+
+READY_TIMEOUT_S = 40.0
+STOP_GRACE_S = 5.0
+
+
+def free_port() -> int:
+    """A TCP port that is free on 127.0.0.1 right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _tail(path: Path, lines: int = 40) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+class StreamlitServer:
+    """``streamlit run APP`` on 127.0.0.1 in its own process group, as a context manager.
+
+    ``started_at`` is ``time.perf_counter()`` just before Popen, ``ready_at`` when
+    ``/_stcore/health`` first answered "ok". Output goes to ``test-output/logs/``.
+    """
+
+    def __init__(self, app_path: str | os.PathLike, env: dict[str, str] | None = None, port: int | None = None):
+        path = Path(app_path)
+        self.app_path = path if path.is_absolute() else ROOT / path
+        self.env = dict(env or {})
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = LOG_DIR / f"streamlit-{self.app_path.stem}-{self.port}-{time.strftime('%H%M%S')}.log"
+        self.started_at: float | None = None
+        self.ready_at: float | None = None
+        self.process: subprocess.Popen | None = None
+        self._log = None
+
+    def __enter__(self) -> StreamlitServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def start(self) -> StreamlitServer:
+        if not self.app_path.is_file():
+            raise FileNotFoundError(f"Streamlit app not found: {self.app_path}")
+        LOG_DIR.mkdir(parents=True, exist_ok=True)
+        command = [
+            sys.executable, "-m", "streamlit", "run", str(self.app_path),
+            "--server.headless", "true",
+            "--server.port", str(self.port),
+            "--server.address", "127.0.0.1",
+            "--browser.gatherUsageStats", "false",
+            "--server.fileWatcherType", "none",
+            "--server.runOnSave", "false",
+        ]  # fmt: skip
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", **self.env}
+        self._log = open(self.log_path, "w")
+        self.started_at = time.perf_counter()
+        self.process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            self._wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _wait_ready(self) -> None:
+        health = f"{self.url}/_stcore/health"
+        deadline = self.started_at + READY_TIMEOUT_S
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    f"Streamlit exited with status {self.process.returncode} before it was ready "
+                    f"({self.app_path.name}, port {self.port}). Log {self.log_path}:\n{_tail(self.log_path)}"
+                )
+            try:
+                with urllib.request.urlopen(health, timeout=1) as response:
+                    if response.read().decode().strip() == "ok":
+                        self.ready_at = time.perf_counter()
+                        return
+            except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+                pass
+            if time.perf_counter() > deadline:
+                raise TimeoutError(
+                    f"Streamlit was not healthy within {READY_TIMEOUT_S:.0f} s "
+                    f"({self.app_path.name}, port {self.port}). Log {self.log_path}:\n{_tail(self.log_path)}"
+                )
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is not None and process.poll() is None:
+            self._signal_group(process, signal.SIGTERM)
+            try:
+                process.wait(timeout=STOP_GRACE_S)
+            except subprocess.TimeoutExpired:
+                self._signal_group(process, signal.SIGKILL)
+                process.wait()
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    @staticmethod
+    def _signal_group(process: subprocess.Popen, sig: int) -> None:
+        try:
+            os.killpg(process.pid, sig)  # the group was made by start_new_session, so it is ours alone
+        except ProcessLookupError:
+            pass
+
+
+def launch_chromium(playwright, **launch_kwargs):
+    """Debian's headless Chromium through Playwright (a fresh temporary profile per launch)."""
+    if not os.path.exists(CHROMIUM):
+        raise RuntimeError(f"{CHROMIUM} is missing: run `make browser` to install Debian's chromium")
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, **launch_kwargs)
+
+
+# The app is idle when, continuously for `quietMs`:
+#  - stApp's data-test-script-state is notRunning or compilationError (not initial/running/
+#    rerunRequested/stopRequested) and data-test-connection-state is CONNECTED;
+#  - the status widget does not say Running; no element is stale (data-stale="true");
+#  - no stSkeleton placeholder is left (elements whose code is lazy-loaded, sliders and charts
+#    among them, show one and mount ~100-400 ms AFTER the script state is already notRunning);
+#  - every Vega-Lite chart has drawn an svg or canvas;
+#  - and the DOM has not changed at all (an idle Streamlit page does not mutate).
+_IDLE_JS = """
+([token, quietMs]) => {
+  const w = window;
+  if (!w.__cpIdleObserver) {
+    w.__cpLastMutation = performance.now();
+    w.__cpIdleObserver = new MutationObserver(() => { w.__cpLastMutation = performance.now(); });
+    w.__cpIdleObserver.observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
+  }
+  if (!w.__cpIdle || w.__cpIdle.token !== token) w.__cpIdle = {token, since: null};
+  const state = w.__cpIdle;
+  const app = document.querySelector('[data-testid="stApp"]');
+  const status = document.querySelector('[data-testid="stStatusWidget"]');
+  const charts = Array.from(document.querySelectorAll('[data-testid="stVegaLiteChart"]'));
+  const ok = !!app
+    && ['notRunning', 'compilationError'].includes(app.getAttribute('data-test-script-state'))
+    && app.getAttribute('data-test-connection-state') === 'CONNECTED'
+    && !(status && /running/i.test(status.innerText))
+    && !document.querySelector('[data-stale="true"], [data-testid="stSkeleton"]')
+    && charts.every(c => c.querySelector('svg, canvas'));
+  const now = performance.now();
+  if (!ok) { state.since = null; return false; }
+  if (state.since === null) state.since = now;
+  return now - state.since >= quietMs && now - w.__cpLastMutation >= quietMs;
+}
+"""
+
+
+def wait_for_app_idle(page, timeout_ms: float = 20000, quiet_ms: float = 150) -> None:
+    """Wait until the Streamlit app has finished its current script run and rendered it.
+
+    Relies on what Streamlit 1.67 puts in the DOM (checked by experiment):
+    ``[data-testid="stApp"]`` carries ``data-test-script-state`` (``initial``, ``running``,
+    ``rerunRequested``, ``stopRequested``, ``notRunning``, ``compilationError``) and
+    ``data-test-connection-state`` (``CONNECTED`` once the websocket is up). Idle means the script
+    state is ``notRunning``/``compilationError`` while connected, the ``stStatusWidget`` does not show
+    "Running", no ``[data-stale="true"]`` element and no ``stSkeleton`` placeholder is left, every
+    ``stVegaLiteChart`` contains its svg/canvas, and all of that has held with no DOM mutation at all
+    for ``quiet_ms``. The quiet window matters: lazily loaded elements (sliders, charts) mount a
+    few hundred ms after the script state is already ``notRunning``.
+
+    A widget change reaches the server ~100 ms after the key or click, so right after an interaction
+    wait for the rerun to start (as ``measure_slider_repaint`` does) or pass a larger ``quiet_ms``.
+    """
+    page.wait_for_function(_IDLE_JS, arg=[uuid.uuid4().hex, quiet_ms], polling="raf", timeout=timeout_ms)
+
+
+def screenshot(page, name: str) -> Path:
+    """A full-page PNG at test-output/screenshots/<name>.png; returns its path."""
+    path = SCREENSHOT_DIR / f"{name}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+# Page-side recorder for one slider step. After the armed keyup it timestamps (page clock):
+#  - the script run: "started" on running/rerunRequested, "idleAt" when it is back to notRunning;
+#  - every mutation inside a Vega-Lite chart (or a chart being added), as "lastChartAt";
+#  - after each of those events, two requestAnimationFrame callbacks: the second runs once the frame
+#    showing the change has been painted. "paintSeq" == "eventSeq" means the paint after the LAST
+#    event has happened, and "paintAt" is then the end of the repaint.
+_RECORDER_JS = """
+() => {
+  if (window.__cpRepaint) return;
+  const CHART = '[data-testid="stVegaLiteChart"]';
+  const r = window.__cpRepaint = {armed: false};
+  r.reset = () => Object.assign(r, {armed: true, keyupAt: null, started: false, idleAt: null,
+                                    lastChartAt: null, eventSeq: 0, paintSeq: 0, paintAt: null});
+  const event = () => {
+    const seq = ++r.eventSeq;
+    requestAnimationFrame(() => requestAnimationFrame(() => {
+      if (seq === r.eventSeq) { r.paintSeq = seq; r.paintAt = performance.now(); }
+    }));
+  };
+  document.addEventListener('keyup', (e) => {
+    if (r.armed && e.key.startsWith('Arrow')) { r.armed = false; r.keyupAt = performance.now(); }
+  }, true);
+  new MutationObserver((mutations) => {
+    if (r.keyupAt === null) return;
+    const now = performance.now();
+    let chart = false;
+    for (const m of mutations) {
+      const el = m.target.nodeType === 1 ? m.target : m.target.parentElement;
+      if (m.type === 'attributes' && m.attributeName === 'data-test-script-state') {
+        const s = el.getAttribute('data-test-script-state');
+        if (s === 'running' || s === 'rerunRequested') r.started = true;
+        else if (r.started && (s === 'notRunning' || s === 'compilationError')) { r.idleAt = now; event(); }
+      }
+      if ((el && el.closest(CHART)) || (m.type === 'childList' && Array.from(m.addedNodes).some(
+          (n) => n.nodeType === 1 && (n.matches(CHART) || n.querySelector(CHART))))) chart = true;
+    }
+    if (chart) { r.lastChartAt = now; event(); }
+  }).observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
+}
+"""
+
+# Done when the run that the keyup caused is over (its notRunning was seen, or, should React ever
+# batch running->notRunning into one render, a chart changed and the app is not running), nothing
+# chart-related has happened for quietMs, and the paint after the last event has been recorded.
+_STEP_DONE_JS = """
+(quietMs) => {
+  const r = window.__cpRepaint;
+  if (!r || r.keyupAt === null) return false;
+  const app = document.querySelector('[data-testid="stApp"]');
+  const state = app && app.getAttribute('data-test-script-state');
+  const finished = r.idleAt !== null
+    || (r.lastChartAt !== null && (state === 'notRunning' || state === 'compilationError'));
+  if (!finished) return false;
+  const last = Math.max(r.idleAt ?? 0, r.lastChartAt ?? 0);
+  return performance.now() - last >= quietMs && r.paintSeq === r.eventSeq && r.paintAt !== null;
+}
+"""
+
+_THUMB_RANGE_JS = """
+(el) => {
+  const num = (a, p) => Number(el.getAttribute(a) ?? el[p]);
+  return {value: num('aria-valuenow', 'value'), min: num('aria-valuemin', 'min'), max: num('aria-valuemax', 'max')};
+}
+"""
+
+
+def _slider_thumb(page, slider_label: str):
+    label = page.locator('[data-testid="stWidgetLabel"]').get_by_text(slider_label, exact=True)
+    sliders = page.locator('[data-testid="stSlider"]').filter(has=label)
+    if sliders.count() == 0:
+        found = page.locator('[data-testid="stSlider"] [data-testid="stWidgetLabel"]').all_inner_texts()
+        raise LookupError(f"No st.slider labelled {slider_label!r}; sliders on the page: {found}")
+    # Streamlit 1.67 (react-aria) renders the thumb as <input type="range">; older ones used role="slider".
+    return sliders.first.locator('input[type="range"], [role="slider"]').first
+
+
+def measure_slider_repaint(
+    page, slider_label: str, steps: int, direction: str = "right", *, step_timeout_ms: float = 20000
+) -> list[float]:
+    """Milliseconds, per arrow-key step on a slider, from key release to every chart repainted.
+
+    Each step focuses the thumb of the st.slider labelled ``slider_label``, presses ArrowRight or
+    ArrowLeft (turning back at either end of the range, so ``steps`` may exceed it) and measures,
+    in the page's clock (``performance.now()``), from the keyup to the paint that follows the later
+    of the rerun's end and the last mutation inside any ``stVegaLiteChart``. Between steps it waits
+    for the app to be idle and pauses 100 ms.
+    """
+    if direction not in ("right", "left"):
+        raise ValueError(f"direction must be 'right' or 'left', not {direction!r}")
+    wait_for_app_idle(page)
+    page.evaluate(_RECORDER_JS)
+    thumb = _slider_thumb(page, slider_label)
+    latencies: list[float] = []
+    for step in range(steps):
+        bounds = thumb.evaluate(_THUMB_RANGE_JS)
+        if direction == "right" and bounds["value"] >= bounds["max"]:
+            direction = "left"
+        elif direction == "left" and bounds["value"] <= bounds["min"]:
+            direction = "right"
+        thumb.focus()
+        page.evaluate("() => window.__cpRepaint.reset()")
+        page.keyboard.press("ArrowRight" if direction == "right" else "ArrowLeft")
+        try:
+            page.wait_for_function(_STEP_DONE_JS, arg=200, polling="raf", timeout=step_timeout_ms)
+        except Exception as error:
+            record = page.evaluate("() => JSON.stringify(window.__cpRepaint)")
+            raise TimeoutError(
+                f"Slider {slider_label!r} step {step + 1}: no finished rerun + repaint within "
+                f"{step_timeout_ms:.0f} ms (recorder: {record})"
+            ) from error
+        latencies.append(page.evaluate("() => window.__cpRepaint.paintAt - window.__cpRepaint.keyupAt"))
+        wait_for_app_idle(page)
+        page.wait_for_timeout(100)
+    return latencies
+
+
+def cold_start_to_first_chart(
+    app_path: str | os.PathLike,
+    browser,
+    url_path: str = "/",
+    *,
+    env: dict[str, str] | None = None,
+    timeout_ms: float = 60000,
+) -> float:
+    """Seconds from a fresh server's Popen to the first Vega-Lite chart's svg/canvas being visible."""
+    with StreamlitServer(app_path, env=env) as server:
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        try:
+            page = context.new_page()
+            page.goto(server.url + url_path, wait_until="commit", timeout=timeout_ms)
+            page.locator(CHART_DRAWN_SELECTOR).first.wait_for(state="visible", timeout=timeout_ms)
+            return time.perf_counter() - server.started_at
+        finally:
+            context.close()

@@ -49,7 +49,7 @@ def page_context() -> controls.Context:
     context = st.session_state[CONTEXT_KEY]
     notices = st.session_state.get("address_notice")
     if notices:
-        st.warning("Some settings in this link could not be used, so their defaults apply: "
+        st.warning("Some settings in this link could not be used as given (the sidebar shows the values in use): "
                    + "; ".join(notices) + ".", icon=":material/link_off:")
     return context
 

@@ -1,0 +1,124 @@
+"""AppTest: every page runs without an exception, and the sidebar drives what the pages show."""
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+PAGES = ["pages/scenario.py", "pages/china_market.py", "pages/revenue_exposure.py", "pages/domestic_supply.py",
+         "pages/methodology.py"]
+CHART_PAGES = PAGES[:4]
+
+
+def app(**query) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=90)
+    for key, value in query.items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def chart_specs(at) -> list[dict]:
+    return [json.loads(el.proto.spec) for el in at.get("vega_lite_chart")]
+
+
+def chart_data(at) -> list:
+    """The data each chart draws (Streamlit ships a spec's datasets as Arrow bytes)."""
+    return [tuple(d.data.data for d in el.proto.datasets) for el in at.get("vega_lite_chart")]
+
+
+def metrics(at) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_runs_and_shows_its_content(page):
+    at = app()
+    if page != PAGES[0]:
+        at.switch_page(page).run()
+    assert not at.exception, at.exception
+    assert len(at.title) == 1
+    if page in CHART_PAGES:
+        specs = chart_specs(at)
+        assert specs, "no chart"
+        for spec in specs:
+            assert spec.get("title"), "every chart has a title"
+        takeaways = [m.value for m in at.markdown if m.value.startswith("**Takeaway:**")]
+        assert len(takeaways) >= 1
+
+
+def test_sliders_change_the_charts_and_numbers():
+    at = app()
+    before_data, before_metrics = chart_data(at), metrics(at)
+    at.slider(key="export_controls").set_value(100).run()
+    assert not at.exception
+    after = metrics(at)
+    assert after["Nvidia share of China"] == "0.0%"
+    assert after != before_metrics
+    assert chart_data(at) != before_data
+
+
+@pytest.mark.parametrize("page", CHART_PAGES[1:])
+def test_slider_moves_reach_every_chart_page(page):
+    at = app()
+    at.switch_page(page).run()
+    before = chart_data(at)
+    at.slider(key="self_reliance").set_value(10).run()
+    assert not at.exception
+    assert chart_data(at) != before
+
+
+def test_presets_set_the_levers_and_reset_restores_defaults(inputs):
+    at = app()
+    for name, (ec, sr, _) in inputs.presets.items():
+        at.button(key=f"preset::{name}").click().run()
+        assert (at.slider(key="export_controls").value, at.slider(key="self_reliance").value) == (ec, sr)
+        assert name in at.caption[0].value  # the scenario line names the preset
+    reset = next(b for b in at.button if b.label == "Reset to defaults")
+    reset.click().run()
+    assert (at.slider(key="export_controls").value, at.slider(key="self_reliance").value) == (25, 90)
+
+
+def test_advanced_override_changes_results_and_lands_in_the_url():
+    at = app()
+    before = chart_data(at)
+    at.number_input(key="equipment_controls").set_value(100.0).run()
+    assert not at.exception
+    assert chart_data(at) != before
+    assert "equipment_controls=100" in at.caption[0].value
+
+
+def test_url_values_set_the_levers():
+    at = app(export_controls="80", self_reliance="35", year="2030", reference="Détente")
+    assert not at.exception
+    assert at.slider(key="export_controls").value == 80
+    assert at.slider(key="self_reliance").value == 35
+    assert "2030" in at.markdown[1].value or any("2030" in m.value for m in at.markdown)
+    assert "reference: Détente" in at.caption[0].value
+
+
+@pytest.mark.parametrize("query,expected,in_use", [
+    ({"export_controls": "abc"}, "`export_controls=abc` is not a number", (25,)),
+    ({"self_reliance": "150"}, "`self_reliance=150` is outside 0–100", (25,)),
+    ({"export_controls": "nan"}, "not a finite number", (25,)),
+    ({"export_controls": "inf"}, "not a finite number", (25,)),
+    ({"export_controls": "12.5"}, "not a whole number", (12, 13)),
+    ({"budget_growth": "9"}, "`budget_growth=9` is outside 0.15–0.55", (25,)),
+    ({"reference": "<script>alert(1)</script>"}, "is not a preset", (25,)),
+    ({"year": "1999"}, "`year=1999` is outside 2026–2030", (25,)),
+    ({"utm_source": "mail"}, "`utm_source` is not a setting of this app", (25,)),
+])
+def test_bad_url_values_give_a_notice_and_safe_values(query, expected, in_use):
+    at = app(**query)
+    assert not at.exception
+    notices = [w.value for w in at.warning]
+    assert notices and expected in notices[0], notices
+    assert at.slider(key="export_controls").value in in_use
+    assert at.slider(key="self_reliance").value == 90
+    assert "budget_growth" not in at.caption[0].value and "Détente" not in at.caption[0].value
+
+
+def test_good_url_values_give_no_notice():
+    at = app(export_controls="60", self_reliance="70", hbm_controls="80", budget_growth="0.3")
+    assert not at.warning
+    assert not at.exception

@@ -5,6 +5,7 @@ to defaults); this module checks the raw address first so the user sees a notice
 """
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass
 
@@ -13,6 +14,11 @@ import streamlit as st
 from chokepoint.params import (ADVANCED_LEVERS, ADVANCED_PARAMETERS, HEADLINE_LEVERS, YEARS, FIRST_LEVER_YEAR,
                                ModelInputs, Scenario)
 from chokepoint.ui import resources
+
+# Presets and Reset set bound widgets through st.session_state (the only way to move a URL-bound widget);
+# Streamlit then logs a warning with a stack trace on every such run because the widget also has a
+# default. The default is needed (it is what a link without the parameter means), so the warning is noise.
+logging.getLogger("streamlit.elements.lib.policies").setLevel(logging.ERROR)
 
 DEFAULT_REFERENCE = "As announced for 2026"
 DEFAULT_YEAR = 2028

@@ -1,0 +1,121 @@
+"""What only a browser shows: URL state, deep links on fresh servers, garbage links, screenshots."""
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from .harness import screenshot, wait_for_app_idle
+
+PAGES = {  # url path -> page title (h1)
+    "": "Chokepoint: AI-chip export controls, in numbers you can move",
+    "china_market": "China's AI-accelerator market",
+    "revenue_exposure": "Revenue exposure of US and allied firms",
+    "domestic_supply": "China's domestic supply",
+    "methodology": "Methodology & sources",
+}
+NAV_LABELS = ["Scenario", "China market", "Revenue exposure", "Domestic supply", "Methodology & sources"]
+
+
+def slider_value(page, label):
+    slider = page.locator('[data-testid="stSlider"]').filter(
+        has=page.locator('[data-testid="stWidgetLabel"]').get_by_text(label, exact=True))
+    thumb = slider.locator('input[type="range"], [role="slider"]').first
+    return float(thumb.get_attribute("aria-valuenow") or thumb.input_value())
+
+
+def query(page) -> dict[str, list[str]]:
+    return parse_qs(urlparse(page.url).query)
+
+
+def open_app(page, url):
+    page.goto(url)
+    wait_for_app_idle(page, timeout_ms=60000, quiet_ms=400)
+
+
+def wait_for_url(page, predicate, timeout_ms=10000):
+    page.wait_for_function("() => true")  # flush
+    deadline = page.evaluate("performance.now()") + timeout_ms
+    while page.evaluate("performance.now()") < deadline:
+        if predicate(query(page)):
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"URL never matched: {page.url}")
+
+
+def test_url_parameters_show_in_the_sliders_and_survive_reload_and_page_changes(page, app_server):
+    open_app(page, f"{app_server}/?export_controls=80&self_reliance=35&year=2030")
+    assert slider_value(page, "US export controls") == 80
+    assert slider_value(page, "China self-reliance push") == 35
+    assert "export_controls=80, self_reliance=35" in page.get_by_text("Scenario: ").first.inner_text()
+    page.reload()
+    wait_for_app_idle(page, timeout_ms=30000, quiet_ms=400)
+    assert slider_value(page, "US export controls") == 80
+    page.get_by_role("link", name="Revenue exposure").click()
+    wait_for_app_idle(page, timeout_ms=30000, quiet_ms=400)
+    assert "/revenue_exposure" in page.url
+    assert query(page).get("export_controls") == ["80"]
+    assert slider_value(page, "US export controls") == 80
+    assert page.locator("h1").first.inner_text() == PAGES["revenue_exposure"]
+
+
+def test_moving_a_slider_updates_the_url_and_the_charts(page, app_server):
+    open_app(page, f"{app_server}/?export_controls=50&self_reliance=60")
+    metric = page.locator('[data-testid="stMetricValue"]').first
+    before_metric = metric.inner_text()
+    chart = page.locator('[data-testid="stVegaLiteChart"]').first
+    before_chart = chart.screenshot()
+    thumb = page.locator('[data-testid="stSlider"]').first.locator('input[type="range"], [role="slider"]').first
+    thumb.focus()
+    for _ in range(30):
+        page.keyboard.press("ArrowRight")
+    wait_for_url(page, lambda q: q.get("export_controls") == ["80"])
+    wait_for_app_idle(page, timeout_ms=30000, quiet_ms=400)
+    assert metric.inner_text() != before_metric
+    assert chart.screenshot() != before_chart
+    assert "export_controls=80" in page.get_by_text("Scenario: ").first.inner_text()
+
+
+def test_preset_button_writes_the_levers_to_the_url(page, app_server):
+    open_app(page, f"{app_server}/")
+    page.get_by_role("button", name="Both sides hawkish").click()
+    wait_for_url(page, lambda q: q.get("export_controls") == ["100"] and q.get("self_reliance") == ["100"])
+    wait_for_app_idle(page, timeout_ms=30000, quiet_ms=400)
+    assert slider_value(page, "US export controls") == 100
+
+
+@pytest.mark.parametrize("path", list(PAGES))
+def test_deep_link_works_on_a_fresh_server(page, fresh_server, path):
+    server = fresh_server()
+    open_app(page, f"{server.url}/{path}?export_controls=70&self_reliance=40")
+    assert page.locator("h1").first.inner_text() == PAGES[path]
+    nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
+    for label in NAV_LABELS:
+        assert label in nav
+    assert "app" not in nav.split()  # not the legacy auto-discovered menu
+    assert slider_value(page, "US export controls") == 70
+    assert page.locator('[data-testid="stException"]').count() == 0
+
+
+@pytest.mark.parametrize("garbage", [
+    "export_controls=%%%&self_reliance=1e999",
+    "export_controls=-5&self_reliance=NaN&year=abc",
+    "reference=%3Cscript%3Ealert(1)%3C%2Fscript%3E&budget_growth=DROP%20TABLE",
+    "export_controls=1&export_controls=2&" + "x" * 3000 + "=1",
+])
+def test_garbage_links_give_a_notice_and_defaults_not_a_traceback(page, app_server, garbage):
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    open_app(page, f"{app_server}/?{garbage}")
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert "Traceback" not in page.content()
+    notice = page.locator('[data-testid="stAlertContentWarning"]').first.inner_text()
+    assert "could not be used" in notice
+    assert slider_value(page, "China self-reliance push") == 90
+    assert dialogs == []  # nothing in the link ran as script
+    assert page.locator('[data-testid="stVegaLiteChart"]').count() >= 2
+
+
+@pytest.mark.parametrize("path", list(PAGES))
+def test_screenshots_of_every_page(page, app_server, path):
+    open_app(page, f"{app_server}/{path}?export_controls=60&self_reliance=70")
+    shot = screenshot(page, f"page-{path or 'scenario'}")
+    assert shot.stat().st_size > 20_000

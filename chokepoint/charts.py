@@ -60,8 +60,7 @@ def series_chart(frame: pd.DataFrame, *, title: str, y_title: str, unit: str,
         strokeDash=alt.StrokeDash("phase:N", title=None,
                                   scale=alt.Scale(domain=["History (replayed)", "Projection"],
                                                   range=[[1, 0], [6, 3]]),
-                                  legend=alt.Legend(orient="right", symbolType="stroke", symbolStrokeWidth=2.5,
-                                                    symbolSize=400, symbolStrokeColor="#444444")),
+                                  legend=None),
         tooltip=tooltip,
     )
     layers = []
@@ -80,13 +79,19 @@ def series_chart(frame: pd.DataFrame, *, title: str, y_title: str, unit: str,
     if markers is not None and len(markers):
         marks = alt.Chart(markers).mark_point(size=90, filled=True, stroke="#333333", strokeWidth=0.8).encode(
             x=x, y=y, color=color,
-            shape=alt.Shape("label:N", title="Published estimates", legend=alt.Legend(orient="right", labelLimit=220)),
+            shape=alt.Shape("label:N", title="Published estimates", legend=alt.Legend(orient="bottom", columns=3, labelLimit=220)),
             tooltip=[alt.Tooltip("label:N", title="Estimate"), alt.Tooltip("entity:N", title="Series"),
                      alt.Tooltip("year:O", title="Year"), alt.Tooltip("value:Q", title=y_title, format=fmt),
                      alt.Tooltip("source:N", title="Source")])
         layers.append(marks)
-    return alt.layer(*layers).properties(title=title, height=height).resolve_scale(
-        color="shared", strokeDash="independent", shape="independent")
+    subtitle = ["Solid: 2024-25 replay · dashed: projection"
+                + (" · dotted: reference scenario" if reference is not None and len(reference) else "")]
+    extra = [("markers: published estimates", markers), ("grey rules: policy events", events)]
+    if any(frame is not None and len(frame) for _, frame in extra):
+        subtitle.append(" · ".join(text for text, frame in extra if frame is not None and len(frame)))
+    return alt.layer(*layers).properties(
+        title=alt.TitleParams(title, subtitle=subtitle, subtitleColor="#666666"), height=height,
+    ).resolve_scale(color="shared", strokeDash="independent", shape="independent")
 
 
 def cause_bars(frame: pd.DataFrame, *, title: str, x_title: str, unit: str, height: int | None = None) -> alt.Chart:
@@ -114,7 +119,9 @@ def capacity_chart(frame: pd.DataFrame, *, title: str, markers: pd.DataFrame | N
               "Limit: wafers x yield + stockpiled dies": "#555555", "Limit: HBM stacks": "#E69F00"}
     domain = [s for s in dash if s in set(frame.series)]
     x = alt.X("year:O", axis=YEAR_AXIS)
-    y = alt.Y("value:Q", title="Accelerators per year (units)", axis=alt.Axis(format="~s"))
+    # Log scale: wafer capacity can run an order of magnitude above what HBM lets China package.
+    y = alt.Y("value:Q", title="Accelerators per year (units, log scale)", axis=alt.Axis(format="~s"),
+              scale=alt.Scale(type="log"))
     lines = alt.Chart(frame).mark_line(point=True, strokeWidth=2.5).encode(
         x=x, y=y,
         color=alt.Color("series:N", title=None, scale=alt.Scale(domain=domain, range=[colors[s] for s in domain]),

@@ -77,13 +77,13 @@ def headlines(tidy: pd.DataFrame, reference: pd.DataFrame, year: int) -> list[He
         return value_at(t, "domestic_share_value", "Domestic (all)", year)
 
     return [
-        Headline("nvidia_share", "Nvidia share of China",
+        Headline("nvidia_share", "Nvidia share",
                  value_at(tidy, "china_share_value", "Nvidia", year),
                  value_at(reference, "china_share_value", "Nvidia", year), "fraction",
                  "Share of China's realised AI-accelerator spend (legal sales and smuggled chips)."),
-        Headline("domestic_share", "Domestic vendors' share", domestic(tidy), domestic(reference), "fraction",
+        Headline("domestic_share", "Domestic share", domestic(tidy), domestic(reference), "fraction",
                  "Huawei, Cambricon and other Chinese vendors, share of realised spend."),
-        Headline("huawei_units", "Huawei Ascend units",
+        Headline("huawei_units", "Huawei units",
                  value_at(tidy, "china_units", "Huawei", year), value_at(reference, "china_units", "Huawei", year),
                  "units", "Accelerators sold, limited by wafers, yield and HBM."),
         Headline("us_at_risk", "US revenue at risk", us_revenue_at_risk(tidy, year),

@@ -4,10 +4,14 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from pathlib import Path
 
 from chokepoint.data import build_database, data_dir_from_env
 from chokepoint.engine import run_scenario
 from chokepoint.params import Scenario, load_model_inputs
+
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _timed(fn, repeat: int) -> list[float]:
@@ -37,7 +41,60 @@ def bench_engine() -> None:
     _report("engine + tidy table", _timed(lambda: run_scenario(scenarios[4], inputs).tidy(), 50))
 
 
-BENCHES = {"engine": bench_engine}
+def bench_script_cost(moves: int = 30) -> None:
+    """Rerun cost after a slider move, measured with AppTest, the app against the floor app."""
+    from streamlit.testing.v1 import AppTest
+
+    def runs(path: str, key: str | None) -> list[float]:
+        at = AppTest.from_file(str(ROOT / path), default_timeout=120).run()
+        slider = at.slider(key=key) if key else at.slider[0]
+        low, high = int(slider.min), int(slider.max)
+        samples = []
+        for i in range(moves):
+            value = low + (i * 7) % (high - low)  # a new value each time: no result-cache hits
+            slider = at.slider(key=key) if key else at.slider[0]
+            slider.set_value(value)
+            start = time.perf_counter()
+            at.run()
+            samples.append((time.perf_counter() - start) * 1000.0)
+        return samples[3:]  # the first moves warm imports and caches
+
+    floor = runs("bench/floor_app.py", None)
+    app = runs("app.py", "export_controls")
+    _report("script rerun, floor app (1 slider, 1 chart)", floor)
+    _report("script rerun, Chokepoint Scenario page", app)
+    print(f"{'ratio of medians (target <= 2.0)':<44} {statistics.median(app) / statistics.median(floor):8.2f}")
+
+
+def bench_browser(steps: int = 25) -> None:
+    """Slider release to every chart repainted, in headless Chromium, beside the floor apps."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.e2e.harness import (StreamlitServer, cold_start_to_first_chart, launch_chromium,
+                                   measure_slider_repaint, wait_for_app_idle)
+
+    cases = [("floor app, stock Streamlit", "bench/floor_app.py", "/", "Floor value"),
+             ("floor app, gc.freeze()", "bench/floor_app_gcfrozen.py", "/", "Floor value"),
+             ("Chokepoint: Scenario page", "app.py", "/", "US export controls"),
+             ("Chokepoint: Revenue exposure page", "app.py", "/revenue_exposure", "China self-reliance push")]
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        for name, app, path, label in cases:
+            with StreamlitServer(ROOT / app) as server:
+                context = browser.new_context(viewport={"width": 1400, "height": 1000})
+                page = context.new_page()
+                page.goto(server.url + path)
+                wait_for_app_idle(page, timeout_ms=60000, quiet_ms=500)
+                measure_slider_repaint(page, label, 3)  # warm-up
+                _report(f"browser: {name}", measure_slider_repaint(page, label, steps))
+                context.close()
+        for name, app in (("floor app", "bench/floor_app.py"), ("Chokepoint", "app.py")):
+            starts = [cold_start_to_first_chart(ROOT / app, browser) * 1000.0 for _ in range(3)]
+            _report(f"cold server start to first chart: {name}", starts)
+        browser.close()
+
+
+BENCHES = {"engine": bench_engine, "script": bench_script_cost, "browser": bench_browser}
 
 
 def main(argv=None) -> None:

@@ -30,15 +30,29 @@ def _color(entities, title="") -> alt.Color:
                      legend=alt.Legend(orient="bottom", columns=4))
 
 
-def _with_phase(frame: pd.DataFrame) -> pd.DataFrame:
-    """Split each series into history (to 2025) and projection (from 2025, so the lines join)."""
-    history = frame[frame.year <= FIRST_PROJECTED_YEAR - 1].assign(phase="History (replayed)")
-    projection = frame[frame.year >= FIRST_PROJECTED_YEAR - 1].assign(phase="Projection")
-    return pd.concat([history, projection], ignore_index=True)
-
-
 def _value_format(unit: str) -> str:
     return {"fraction": ".0%", "percent": ".1f", "USD bn": ",.1f", "units": ",.0f"}.get(unit, ",.3g")
+
+
+def _records(frame) -> list[dict]:
+    return frame if isinstance(frame, list) else frame.to_dict(orient="records")
+
+
+def series_records(rows) -> list[dict]:
+    """Rows for the main layer of `series_chart`: each series split into history (to 2025) and
+    projection (from 2025, so the lines join), with a source. Accepts a DataFrame or a list of dicts."""
+    out = []
+    for row in _records(rows):
+        row = row if "source" in row else {**row, "source": "Chokepoint model"}
+        if row["year"] < FIRST_PROJECTED_YEAR:
+            out.append({**row, "phase": "History (replayed)"})
+        if row["year"] >= FIRST_PROJECTED_YEAR - 1:
+            out.append({**row, "phase": "Projection"})
+    return out
+
+
+def reference_records(rows) -> list[dict]:
+    return [{**row, "source": "Reference scenario"} for row in _records(rows)]
 
 
 def series_chart(frame: pd.DataFrame, *, title: str, y_title: str, unit: str,
@@ -46,7 +60,10 @@ def series_chart(frame: pd.DataFrame, *, title: str, y_title: str, unit: str,
                  events: pd.DataFrame | None = None, height: int = 320) -> alt.LayerChart:
     """Lines by entity over the years. `frame`: year, entity, value (+ source).
     `reference`: the same for the reference scenario (faint dashed). `markers`: year, entity, value,
-    label, source (published estimates). `events`: year, title (policy events as rules)."""
+    label, source (published estimates). `events`: year, title, source (policy events as rules).
+
+    Layers read named datasets ("main", "reference", "markers", "events") carried in the chart, so
+    `with_data` can swap in another scenario's rows without rebuilding the chart."""
     fmt = _value_format(unit)
     entities = list(frame.entity.unique())
     color = _color(entities + (list(markers.entity.unique()) if markers is not None else []))
@@ -54,8 +71,8 @@ def series_chart(frame: pd.DataFrame, *, title: str, y_title: str, unit: str,
     y = alt.Y("value:Q", title=y_title, axis=alt.Axis(format=fmt))
     tooltip = [alt.Tooltip("entity:N", title="Series"), alt.Tooltip("year:O", title="Year"),
                alt.Tooltip("value:Q", title=y_title, format=fmt), alt.Tooltip("source:N", title="Source")]
-    data = _with_phase(frame.assign(source=frame.get("source", "Chokepoint model")))
-    lines = alt.Chart(data).mark_line(point=alt.OverlayMarkDef(size=28), strokeWidth=2.5).encode(
+    datasets = {"main": series_records(frame)}
+    lines = alt.Chart(alt.Data(name="main")).mark_line(point=alt.OverlayMarkDef(size=28), strokeWidth=2.5).encode(
         x=x, y=y, color=color, detail="phase:N",
         strokeDash=alt.StrokeDash("phase:N", title=None,
                                   scale=alt.Scale(domain=["History (replayed)", "Projection"],
@@ -67,83 +84,103 @@ def series_chart(frame: pd.DataFrame, *, title: str, y_title: str, unit: str,
     if events is not None:
         events = events[events.year.between(frame.year.min(), frame.year.max())]
     if events is not None and len(events):
-        rules = alt.Chart(events).mark_rule(color="#BBBBBB", strokeWidth=1).encode(
+        datasets["events"] = _records(events)
+        layers.append(alt.Chart(alt.Data(name="events")).mark_rule(color="#BBBBBB", strokeWidth=1).encode(
             x=x, tooltip=[alt.Tooltip("year:O", title="Year"), alt.Tooltip("title:N", title="Policy event"),
-                          alt.Tooltip("source:N", title="Source")])
-        layers.append(rules)
+                          alt.Tooltip("source:N", title="Source")]))
     if reference is not None and len(reference):
-        ref = reference.assign(source=reference.get("source", "Reference scenario"))
-        layers.append(alt.Chart(ref).mark_line(strokeDash=[2, 3], strokeWidth=1.5, opacity=0.45).encode(
-            x=x, y=y, color=color, tooltip=tooltip))
+        datasets["reference"] = reference_records(reference)
+        layers.append(alt.Chart(alt.Data(name="reference")).mark_line(
+            strokeDash=[2, 3], strokeWidth=1.5, opacity=0.45).encode(x=x, y=y, color=color, tooltip=tooltip))
     layers.append(lines)
     if markers is not None and len(markers):
-        marks = alt.Chart(markers).mark_point(size=90, filled=True, stroke="#333333", strokeWidth=0.8).encode(
+        datasets["markers"] = _records(markers)
+        layers.append(alt.Chart(alt.Data(name="markers")).mark_point(
+            size=90, filled=True, stroke="#333333", strokeWidth=0.8).encode(
             x=x, y=y, color=color,
-            shape=alt.Shape("label:N", title="Published estimates", legend=alt.Legend(orient="bottom", columns=3, labelLimit=220)),
+            shape=alt.Shape("label:N", title="Published estimates",
+                            legend=alt.Legend(orient="bottom", columns=3, labelLimit=220)),
             tooltip=[alt.Tooltip("label:N", title="Estimate"), alt.Tooltip("entity:N", title="Series"),
                      alt.Tooltip("year:O", title="Year"), alt.Tooltip("value:Q", title=y_title, format=fmt),
-                     alt.Tooltip("source:N", title="Source")])
-        layers.append(marks)
+                     alt.Tooltip("source:N", title="Source")]))
     subtitle = ["Solid: 2024-25 replay · dashed: projection"
-                + (" · dotted: reference scenario" if reference is not None and len(reference) else "")]
-    extra = [("markers: published estimates", markers), ("grey rules: policy events", events)]
-    if any(frame is not None and len(frame) for _, frame in extra):
-        subtitle.append(" · ".join(text for text, frame in extra if frame is not None and len(frame)))
+                + (" · dotted: reference scenario" if "reference" in datasets else "")]
+    extra = [text for text, name in (("markers: published estimates", "markers"),
+                                     ("grey rules: policy events", "events")) if name in datasets]
+    if extra:
+        subtitle.append(" · ".join(extra))
     return alt.layer(*layers).properties(
         title=alt.TitleParams(title, subtitle=subtitle, subtitleColor="#666666"), height=height,
+        datasets=datasets,
     ).resolve_scale(color="shared", strokeDash="independent", shape="independent")
 
 
 def cause_bars(frame: pd.DataFrame, *, title: str, x_title: str, unit: str, height: int | None = None) -> alt.Chart:
-    """Horizontal stacked bars by company split by cause. `frame`: company, kind, cause, value, source."""
+    """Horizontal stacked bars by company split by cause. `frame`: company, kind, cause, value, source.
+    Companies are sorted by their total, largest first."""
     fmt = _value_format(unit)
-    order = (frame.groupby("company").value.sum().sort_values(ascending=False).index.tolist())
-    return alt.Chart(frame).mark_bar().encode(
-        y=alt.Y("company:N", sort=order, title=None, axis=alt.Axis(labelOverlap=False, labelLimit=160)),
-        x=alt.X("value:Q", title=x_title, axis=alt.Axis(format=fmt), stack="zero"),
+    return alt.Chart(alt.Data(name="main")).mark_bar().encode(
+        y=alt.Y("company:N", sort="-x", title=None, axis=alt.Axis(labelOverlap=False, labelLimit=160)),
+        x=alt.X("sum(value):Q", title=x_title, axis=alt.Axis(format=fmt), stack="zero"),
         color=alt.Color("cause:N", title=None, scale=alt.Scale(domain=list(CAUSE_COLORS),
                                                                  range=list(CAUSE_COLORS.values())),
                         legend=alt.Legend(orient="bottom")),
         tooltip=[alt.Tooltip("company:N", title="Company"), alt.Tooltip("kind:N", title="Type"),
-                 alt.Tooltip("cause:N", title="Cause"), alt.Tooltip("value:Q", title=x_title, format=fmt),
+                 alt.Tooltip("cause:N", title="Cause"), alt.Tooltip("sum(value):Q", title=x_title, format=fmt),
                  alt.Tooltip("source:N", title="Source")],
-    ).properties(title=title, height=alt.Step(height or 24))
+    ).properties(title=title, height=alt.Step(height or 24), datasets={"main": _records(frame)})
+
+
+CAPACITY_STYLE = {  # series -> (colour, dash)
+    "Domestic output (model)": (ENTITY_COLORS["Domestic (all)"], [1, 0]),
+    "Huawei output (model)": (ENTITY_COLORS["Huawei"], [1, 0]),
+    "Limit: wafers x yield + stockpiled dies": ("#555555", [6, 3]),
+    "Limit: HBM stacks": ("#E69F00", [2, 2]),
+}
 
 
 def capacity_chart(frame: pd.DataFrame, *, title: str, markers: pd.DataFrame | None = None,
                    height: int = 320) -> alt.LayerChart:
     """Domestic output against its limits. `frame`: year, series, value (units), source."""
-    dash = {"Domestic output (model)": [1, 0], "Huawei output (model)": [1, 0],
-            "Limit: wafers x yield + stockpiled dies": [6, 3], "Limit: HBM stacks": [2, 2]}
-    colors = {"Domestic output (model)": ENTITY_COLORS["Domestic (all)"], "Huawei output (model)": ENTITY_COLORS["Huawei"],
-              "Limit: wafers x yield + stockpiled dies": "#555555", "Limit: HBM stacks": "#E69F00"}
-    domain = [s for s in dash if s in set(frame.series)]
+    domain = list(CAPACITY_STYLE)
     x = alt.X("year:O", axis=YEAR_AXIS)
     # Log scale: wafer capacity can run an order of magnitude above what HBM lets China package.
     y = alt.Y("value:Q", title="Accelerators per year (units, log scale)", axis=alt.Axis(format="~s"),
               scale=alt.Scale(type="log"))
-    lines = alt.Chart(frame).mark_line(point=True, strokeWidth=2.5).encode(
+    datasets = {"main": _records(frame)}
+    layers = [alt.Chart(alt.Data(name="main")).mark_line(point=True, strokeWidth=2.5).encode(
         x=x, y=y,
-        color=alt.Color("series:N", title=None, scale=alt.Scale(domain=domain, range=[colors[s] for s in domain]),
+        color=alt.Color("series:N", title=None,
+                        scale=alt.Scale(domain=domain, range=[CAPACITY_STYLE[s][0] for s in domain]),
                         legend=alt.Legend(orient="bottom", columns=2)),
-        strokeDash=alt.StrokeDash("series:N", scale=alt.Scale(domain=domain, range=[dash[s] for s in domain]), legend=None),
+        strokeDash=alt.StrokeDash("series:N", scale=alt.Scale(domain=domain, range=[CAPACITY_STYLE[s][1] for s in domain]),
+                                  legend=None),
         tooltip=[alt.Tooltip("series:N", title="Series"), alt.Tooltip("year:O", title="Year"),
-                 alt.Tooltip("value:Q", title="Units", format=",.0f"), alt.Tooltip("source:N", title="Source")])
-    layers = [lines]
+                 alt.Tooltip("value:Q", title="Units", format=",.0f"), alt.Tooltip("source:N", title="Source")])]
     if markers is not None and len(markers):
-        layers.append(alt.Chart(markers).mark_point(size=110, filled=True, stroke="#222222").encode(
+        datasets["markers"] = _records(markers)
+        layers.append(alt.Chart(alt.Data(name="markers")).mark_point(size=110, filled=True, stroke="#222222").encode(
             x=x, y=y, shape=alt.Shape("label:N", title="Published estimates", legend=alt.Legend(orient="bottom", columns=2)),
             color=alt.value("#CC79A7"),
             tooltip=[alt.Tooltip("label:N", title="Estimate"), alt.Tooltip("year:O", title="Year"),
                      alt.Tooltip("value:Q", title="Units", format=",.0f"), alt.Tooltip("source:N", title="Source")]))
-    return alt.layer(*layers).properties(title=title, height=height).resolve_scale(shape="independent")
+    return alt.layer(*layers).properties(title=title, height=height, datasets=datasets).resolve_scale(shape="independent")
 
 
 def spec(chart: alt.TopLevelMixin) -> dict:
-    """The Vega-Lite dict for a chart, data inlined (the app caches it per scenario).
+    """The Vega-Lite dict for a chart, its data inline as named datasets.
 
     Width fits the container; height stays as set (Streamlit's default "fit" would squeeze the plot
     to make room for bottom legends)."""
     result = chart.to_dict(validate=False)
     result["autosize"] = {"type": "fit-x", "contains": "padding"}
     return result
+
+
+def with_data(template: dict, **records: list[dict]) -> dict:
+    """A copy of a chart spec with some named datasets replaced: the fast path for a new scenario
+    (rebuilding an Altair chart costs tens of milliseconds, swapping its rows well under one)."""
+    unknown = set(records) - set(template.get("datasets", {}))
+    if unknown:
+        raise KeyError(f"chart has no dataset named {sorted(unknown)}")
+    return {**template, "datasets": {**template["datasets"], **records}}

@@ -363,7 +363,10 @@ class Result:
     draws: int = 1
 
     def tidy(self) -> pd.DataFrame:
-        return tidy_result(self)
+        return pd.DataFrame(tidy_rows(self), columns=TIDY_COLUMNS)
+
+    def rows(self) -> list[tuple]:
+        return tidy_rows(self)
 
 
 def run_scenario(scenario: Scenario, inputs: ModelInputs) -> Result:
@@ -387,8 +390,11 @@ def revenue_at_risk(revenue: Mapping[str, np.ndarray], draws: int = 1) -> dict[s
     return split
 
 
-def tidy_result(result: Result) -> pd.DataFrame:
-    """Long table: scenario, year, metric, entity, value, unit (first draw / deterministic run)."""
+TIDY_COLUMNS = ["scenario", "year", "metric", "entity", "value", "unit"]
+
+
+def tidy_rows(result: Result) -> list[tuple]:
+    """Long table rows: (scenario, year, metric, entity, value, unit), first draw / deterministic run."""
     raw, inputs = result.raw, result.inputs
     label = result.scenario.label()
     rows: list[tuple] = []
@@ -446,4 +452,4 @@ def tidy_result(result: Result) -> pd.DataFrame:
     equipment = sum(risk[c]["scenario"][0] for c, _, _ in inputs.equipment_makers)
     add("equipment_china_revenue_change", "All equipment makers", equipment / equipment[0] - 1.0, "fraction")
     add("revenue_at_risk_usd_bn", "US chip designers", sector["total"] / 1e9, "USD bn")
-    return pd.DataFrame(rows, columns=["scenario", "year", "metric", "entity", "value", "unit"])
+    return rows

@@ -8,24 +8,68 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from chokepoint.engine import SHARE_ENTITIES
+from chokepoint.engine import SHARE_ENTITIES, TIDY_COLUMNS
 
 US_FIRMS = ("Nvidia", "AMD", "Intel", "Qualcomm", "Broadcom", "Micron", "Texas Instruments",
             "Applied Materials", "Lam Research", "KLA")
 DOMESTIC = ("Huawei", "Cambricon", "Other domestic")
+EQUIPMENT_MAKERS = ("Applied Materials", "Lam Research", "KLA", "ASML", "Tokyo Electron")
 MODEL_SOURCE = "Chokepoint model (scenario run)"
 
 
-def series(tidy: pd.DataFrame, metric: str, entities=None) -> pd.DataFrame:
-    rows = tidy[tidy.metric == metric]
-    if entities is not None:
-        rows = rows[rows.entity.isin(list(entities))]
-    return rows[["year", "entity", "value", "unit"]].reset_index(drop=True)
+class Run:
+    """One scenario's results, indexed for fast lookups; built once per scenario, then read-only.
+
+    The app's hot path (a slider move) reads values and chart rows from here without pandas; the
+    DataFrame is built only when a table needs it."""
+
+    def __init__(self, rows: list[tuple]):
+        self.rows = rows
+        self._values: dict[tuple[str, str], dict[int, float]] = {}
+        self._units: dict[str, str] = {}
+        for _, year, metric, entity, value, unit in rows:
+            self._values.setdefault((metric, entity), {})[year] = value
+            self._units[metric] = unit
+        self._tidy = None
+
+    @property
+    def tidy(self) -> pd.DataFrame:
+        if self._tidy is None:
+            self._tidy = pd.DataFrame(self.rows, columns=TIDY_COLUMNS)
+        return self._tidy
+
+    def value(self, metric: str, entity: str, year: int) -> float:
+        return self._values.get((metric, entity), {}).get(year, float("nan"))
+
+    def entities(self, metric: str) -> list[str]:
+        return [e for m, e in self._values if m == metric]
+
+    def points(self, metric: str, entities=None) -> list[dict]:
+        """Rows {year, entity, value} for a metric, entities in the order given."""
+        entities = self.entities(metric) if entities is None else [e for e in entities if (metric, e) in self._values]
+        return [{"year": year, "entity": entity, "value": value}
+                for entity in entities for year, value in self._values[(metric, entity)].items()]
+
+    def series(self, metric: str, entities=None) -> pd.DataFrame:
+        frame = pd.DataFrame(self.points(metric, entities), columns=["year", "entity", "value"])
+        return frame.assign(unit=self._units.get(metric, ""))
 
 
-def value_at(tidy: pd.DataFrame, metric: str, entity: str, year: int) -> float:
-    rows = tidy[(tidy.metric == metric) & (tidy.entity == entity) & (tidy.year == year)]
-    return float(rows.value.iloc[0]) if len(rows) else float("nan")
+def table(records: list[dict]) -> pd.DataFrame:
+    """Chart rows as a table (wide: one column per series when rows carry year/entity/value)."""
+    frame = pd.DataFrame(records)
+    if {"year", "entity", "value"} <= set(frame.columns) and "company" not in frame.columns:
+        frame = frame.pivot_table(index="year", columns="entity", values="value", sort=False).reset_index()
+        frame.columns = [str(c) for c in frame.columns]
+    return frame
+
+
+def series(run: Run, metric: str, entities=None) -> pd.DataFrame:
+    return run.series(metric, entities)
+
+
+def value_at(run: Run, metric: str, entity: str, year: int) -> float:
+    return run.value(metric, entity, year)
 
 
 @dataclass(frozen=True)
@@ -67,105 +111,123 @@ def format_value(value: float, unit: str, signed: bool = False) -> str:
     return f"{sign}{value:,.3g}"
 
 
-def us_revenue_at_risk(tidy: pd.DataFrame, year: int) -> float:
-    rows = tidy[(tidy.metric == "revenue_at_risk_usd_bn") & (tidy.year == year) & tidy.entity.isin(US_FIRMS)]
-    return float(rows.value.sum())
+def us_revenue_at_risk(run: Run, year: int) -> float:
+    return sum(run.value("revenue_at_risk_usd_bn", firm, year) for firm in US_FIRMS)
 
 
-def headlines(tidy: pd.DataFrame, reference: pd.DataFrame, year: int) -> list[Headline]:
+def headlines(run: Run, reference: Run, year: int) -> list[Headline]:
     def domestic(t):
         return value_at(t, "domestic_share_value", "Domestic (all)", year)
 
     return [
         Headline("nvidia_share", "Nvidia share",
-                 value_at(tidy, "china_share_value", "Nvidia", year),
+                 value_at(run, "china_share_value", "Nvidia", year),
                  value_at(reference, "china_share_value", "Nvidia", year), "fraction",
                  "Share of China's realised AI-accelerator spend (legal sales and smuggled chips)."),
-        Headline("domestic_share", "Domestic share", domestic(tidy), domestic(reference), "fraction",
+        Headline("domestic_share", "Domestic share", domestic(run), domestic(reference), "fraction",
                  "Huawei, Cambricon and other Chinese vendors, share of realised spend."),
         Headline("huawei_units", "Huawei units",
-                 value_at(tidy, "china_units", "Huawei", year), value_at(reference, "china_units", "Huawei", year),
+                 value_at(run, "china_units", "Huawei", year), value_at(reference, "china_units", "Huawei", year),
                  "units", "Accelerators sold, limited by wafers, yield and HBM."),
-        Headline("us_at_risk", "US revenue at risk", us_revenue_at_risk(tidy, year),
+        Headline("us_at_risk", "US revenue at risk", us_revenue_at_risk(run, year),
                  us_revenue_at_risk(reference, year), "USD bn",
                  "Against a world with no US controls and no Chinese push; chip designers and US toolmakers."),
         Headline("unmet", "Unmet demand",
-                 value_at(tidy, "china_unmet_demand_usd_bn", "All", year),
+                 value_at(run, "china_unmet_demand_usd_bn", "All", year),
                  value_at(reference, "china_unmet_demand_usd_bn", "All", year), "USD bn",
                  "Desired spend that no legal supplier can serve (smuggling is counted separately)."),
     ]
 
 
-def share_frame(tidy: pd.DataFrame, measure: str = "value") -> pd.DataFrame:
-    metric = "china_share_value" if measure == "value" else "china_units"
-    frame = series(tidy, metric, SHARE_ENTITIES)
-    if measure == "units_share":
-        totals = frame.groupby("year").value.transform("sum")
-        frame = frame.assign(value=frame.value / totals, unit="fraction")
-    return frame.assign(source=MODEL_SOURCE)
+def share_records(run: Run, measure: str = "value") -> list[dict]:
+    """Vendor shares by year: 'value' (of realised spend) or 'units_share' (of units shipped)."""
+    if measure == "value":
+        points = run.points("china_share_value", SHARE_ENTITIES)
+    else:
+        points = run.points("china_units", SHARE_ENTITIES)
+        totals: dict[int, float] = {}
+        for point in points:
+            totals[point["year"]] = totals.get(point["year"], 0.0) + point["value"]
+        points = [{**p, "value": p["value"] / totals[p["year"]] if totals[p["year"]] else 0.0} for p in points]
+    return [{**p, "source": MODEL_SOURCE} for p in points]
 
 
-def share_takeaway(tidy: pd.DataFrame, year: int) -> str:
-    nvidia = value_at(tidy, "china_share_value", "Nvidia", year)
-    nvidia_2024 = value_at(tidy, "china_share_value", "Nvidia", 2024)
-    domestic = value_at(tidy, "domestic_share_value", "Domestic (all)", year)
-    grey = value_at(tidy, "china_share_value", "Grey market", year)
-    leader = max(SHARE_ENTITIES, key=lambda v: value_at(tidy, "china_share_value", v, year))
+def share_takeaway(run: Run, year: int) -> str:
+    nvidia = value_at(run, "china_share_value", "Nvidia", year)
+    nvidia_2024 = value_at(run, "china_share_value", "Nvidia", 2024)
+    domestic = value_at(run, "domestic_share_value", "Domestic (all)", year)
+    grey = value_at(run, "china_share_value", "Grey market", year)
+    leader = max(SHARE_ENTITIES, key=lambda v: value_at(run, "china_share_value", v, year))
     direction = "down from" if nvidia < nvidia_2024 else "up from"
     return (f"By {year}, Nvidia holds {nvidia:.0%} of China's realised AI-chip spend ({direction} {nvidia_2024:.0%} "
             f"in 2024), domestic vendors {domestic:.0%} and smuggled chips {grey:.0%}; the largest supplier is {leader}.")
 
 
-def revenue_cause_frame(tidy: pd.DataFrame, year: int, measure: str = "usd") -> pd.DataFrame:
+def revenue_cause_records(run: Run, year: int, measure: str = "usd") -> list[dict]:
     """Revenue at risk by company and cause for one year; measure 'usd' or 'pct' (of revenue)."""
-    kinds = {c: ("Equipment maker" if c in ("Applied Materials", "Lam Research", "KLA", "ASML", "Tokyo Electron")
-                 else "Chip designer") for c in tidy.entity.unique()}
     rows = []
-    for company in [c for c in tidy[tidy.metric == "revenue_at_risk_usd_bn"].entity.unique() if c in kinds]:
+    for company in run.entities("revenue_at_risk_usd_bn"):
         if company == "US chip designers":
             continue
-        us = value_at(tidy, "revenue_at_risk_us_controls_usd_bn", company, year)
-        china = value_at(tidy, "revenue_at_risk_china_policy_usd_bn", company, year)
+        kind = "Equipment maker" if company in EQUIPMENT_MAKERS else "Chip designer"
+        us = value_at(run, "revenue_at_risk_us_controls_usd_bn", company, year)
+        china = value_at(run, "revenue_at_risk_china_policy_usd_bn", company, year)
         if measure == "pct":
-            total = value_at(tidy, "revenue_at_risk_usd_bn", company, year)
-            pct = value_at(tidy, "revenue_at_risk_pct_of_revenue", company, year)
+            total = value_at(run, "revenue_at_risk_usd_bn", company, year)
+            pct = value_at(run, "revenue_at_risk_pct_of_revenue", company, year)
             if pct != pct or total == 0:
                 continue  # % of revenue is a gap for firms without a sourced total revenue
             us, china = us / total * pct, china / total * pct
         for cause, value in (("Due to US controls", us), ("Due to China's policy", china)):
-            rows.append(dict(company=company, kind=kinds[company], cause=cause, value=value, year=year,
+            rows.append(dict(company=company, kind=kind, cause=cause, value=value, year=year,
                              source=MODEL_SOURCE))
-    return pd.DataFrame(rows)
+    return rows
 
 
-def revenue_takeaway(tidy: pd.DataFrame, year: int) -> str:
-    frame = revenue_cause_frame(tidy, year)
-    totals = frame.groupby("company").value.sum().sort_values(ascending=False)
-    top, top_value = totals.index[0], totals.iloc[0]
-    by_cause = frame.groupby("cause").value.sum()
-    us_part = by_cause.get("Due to US controls", 0.0)
-    total = by_cause.sum()
+def revenue_takeaway(run: Run, year: int) -> str:
+    records = revenue_cause_records(run, year)
+    totals: dict[str, float] = {}
+    for row in records:
+        totals[row["company"]] = totals.get(row["company"], 0.0) + row["value"]
+    top = max(totals, key=totals.get)
+    top_value = totals[top]
+    us_part = sum(r["value"] for r in records if r["cause"] == "Due to US controls")
+    total = sum(r["value"] for r in records)
     share = us_part / total if total else 0.0
     return (f"In {year}, US and allied firms have ${total:,.1f}B of China revenue at risk, {share:.0%} of it due to "
             f"US controls and {1 - share:.0%} to China's policy; {top} has the most at stake (${top_value:,.1f}B).")
 
 
-def supply_frame(tidy: pd.DataFrame) -> pd.DataFrame:
-    parts = [
-        series(tidy, "china_units", ["Domestic (all)"]).assign(series="Domestic output (model)"),
-        series(tidy, "china_units", ["Huawei"]).assign(series="Huawei output (model)"),
-        series(tidy, "domestic_logic_capacity_units").assign(series="Limit: wafers x yield + stockpiled dies"),
-        series(tidy, "domestic_hbm_capacity_units").dropna(subset=["value"]).assign(series="Limit: HBM stacks"),
-    ]
-    return pd.concat(parts, ignore_index=True)[["year", "series", "value"]].assign(source=MODEL_SOURCE)
+def exposure_takeaway(run: Run, year: int) -> str:
+    totals: dict[str, float] = {}
+    for row in revenue_cause_records(run, year, "pct"):
+        totals[row["company"]] = totals.get(row["company"], 0.0) + row["value"]
+    top = max(totals, key=totals.get)
+    return (f"Relative to what it would have earned, {top} is most exposed in {year}: "
+            f"{totals[top]:.1f}% of its revenue is at risk.")
 
 
-def supply_takeaway(tidy: pd.DataFrame, year: int) -> str:
-    output = value_at(tidy, "china_units", "Domestic (all)", year)
-    logic = value_at(tidy, "domestic_logic_capacity_units", "Domestic (all)", year)
-    hbm = value_at(tidy, "domestic_hbm_capacity_units", "Domestic (all)", year)
+def risk_over_time_takeaway(run: Run) -> str:
+    start, end = run.value("revenue_at_risk_usd_bn", "Nvidia", 2025), run.value("revenue_at_risk_usd_bn", "Nvidia", 2030)
+    return (f"Nvidia's China revenue at risk goes from ${start:,.1f}B in 2025 (the H20 licence shock) to "
+            f"${end:,.1f}B in 2030 in this scenario.")
+
+
+def supply_records(run: Run) -> list[dict]:
+    parts = [("china_units", "Domestic (all)", "Domestic output (model)"),
+             ("china_units", "Huawei", "Huawei output (model)"),
+             ("domestic_logic_capacity_units", "Domestic (all)", "Limit: wafers x yield + stockpiled dies"),
+             ("domestic_hbm_capacity_units", "Domestic (all)", "Limit: HBM stacks")]
+    return [{"year": p["year"], "series": name, "value": p["value"], "source": MODEL_SOURCE}
+            for metric, entity, name in parts for p in run.points(metric, [entity]) if p["value"] == p["value"]]
+
+
+def supply_takeaway(run: Run, year: int) -> str:
+    output = value_at(run, "china_units", "Domestic (all)", year)
+    logic = value_at(run, "domestic_logic_capacity_units", "Domestic (all)", year)
+    hbm = value_at(run, "domestic_hbm_capacity_units", "Domestic (all)", year)
     binding = "HBM" if hbm == hbm and hbm <= logic else "wafers and yield"
-    huawei = value_at(tidy, "china_units", "Huawei", year)
+    huawei = value_at(run, "china_units", "Huawei", year)
     limit = min(logic, hbm) if hbm == hbm else logic
     slack = "at its limit" if output >= 0.995 * limit else f"{output / limit:.0%} of its limit"
     return (f"In {year}, China's domestic vendors ship {format_value(output, 'units')} accelerators "

@@ -5,7 +5,7 @@ from chokepoint import views
 from chokepoint.ui import resources, shell
 
 context = shell.page_context()
-tidy = resources.results(context.settings)
+run = resources.results(context.settings)
 
 st.title("China's AI-accelerator market")
 st.markdown("Who supplies China's AI chips under this scenario: Nvidia and AMD (legal sales), Huawei, Cambricon and "
@@ -16,22 +16,18 @@ shell.scenario_caption(context)
 
 by_value, by_units, sold = st.tabs(["Share by value", "Share by units", "Units sold"])
 with by_value:
-    shell.chart("shares_value", context, views.share_takeaway(tidy, context.year),
-                data=views.share_frame(tidy).pivot(index="year", columns="entity", values="value").reset_index())
+    shell.chart("shares_value", context, views.share_takeaway(run, context.year))
 with by_units:
-    units = views.share_frame(tidy, "units_share")
-    nvidia = views.value_at(tidy, "china_units", "Nvidia", context.year)
-    huawei = views.value_at(tidy, "china_units", "Huawei", context.year)
+    nvidia = views.value_at(run, "china_units", "Nvidia", context.year)
+    huawei = views.value_at(run, "china_units", "Huawei", context.year)
     shell.chart("shares_units", context,
                 f"By units, cheaper domestic parts count for more: in {context.year} Huawei ships "
                 f"{views.format_value(huawei, 'units')} against Nvidia's {views.format_value(nvidia, 'units')}. "
-                "IDC's 2025 unit shares (markers) likely count gaming and workstation cards too.",
-                data=units.pivot(index="year", columns="entity", values="value").reset_index())
+                "IDC's 2025 unit shares (markers) likely count gaming and workstation cards too.")
 with sold:
-    unmet = views.value_at(tidy, "china_unmet_demand_usd_bn", "All", context.year)
+    unmet = views.value_at(run, "china_unmet_demand_usd_bn", "All", context.year)
     shell.chart("units", context,
-                f"In {context.year}, ${unmet:,.1f}B of China's desired AI-chip spend finds no legal supplier.",
-                data=views.series(tidy, "china_units").pivot(index="year", columns="entity", values="value").reset_index())
+                f"In {context.year}, ${unmet:,.1f}B of China's desired AI-chip spend finds no legal supplier.")
 
 st.subheader("Policy events")
 events = resources.table("policy_events")

@@ -5,7 +5,7 @@ from chokepoint import views
 from chokepoint.ui import resources, shell
 
 context = shell.page_context()
-tidy = resources.results(context.settings)
+run = resources.results(context.settings)
 
 st.title("China's domestic supply")
 st.markdown("Domestic accelerators are limited by SMIC's advanced-node wafers, good-die yield (which improves with "
@@ -13,11 +13,11 @@ st.markdown("Domestic accelerators are limited by SMIC's advanced-node wafers, g
             "stock, imports while allowed, and domestic HBM). Markers are the contested published estimates for "
             "Huawei's 2025 and 2026 output.")
 shell.scenario_caption(context)
-shell.chart("supply", context, views.supply_takeaway(tidy, context.year), data=views.supply_frame(tidy))
+shell.chart("supply", context, views.supply_takeaway(run, context.year))
 
 metrics = ["advanced_wafers_kwpm", "domestic_yield", "domestic_logic_capacity_units", "domestic_hbm_capacity_units",
            "china_units"]
-table = tidy[tidy.metric.isin(metrics) & tidy.entity.isin(["SMIC", "Domestic (all)", "Huawei", "Cambricon",
+table = run.tidy[run.tidy.metric.isin(metrics) & run.tidy.entity.isin(["SMIC", "Domestic (all)", "Huawei", "Cambricon",
                                                             "Other domestic"])]
 st.subheader("Supply chain numbers")
 wide = table.pivot_table(index=["metric", "entity", "unit"], columns="year", values="value").reset_index()

@@ -5,7 +5,7 @@ from chokepoint import views
 from chokepoint.ui import resources, shell
 
 context = shell.page_context()
-tidy = resources.results(context.settings)
+run = resources.results(context.settings)
 reference = resources.results(context.reference_settings)
 
 st.title("Chokepoint: AI-chip export controls, in numbers you can move")
@@ -18,14 +18,12 @@ shell.scenario_caption(context)
 
 st.markdown(f"##### {context.year}, with the change against *{context.reference.name}*")
 columns = st.columns(5)
-for column, headline in zip(columns, views.headlines(tidy, reference, context.year)):
+for column, headline in zip(columns, views.headlines(run, reference, context.year)):
     column.metric(headline.label, headline.formatted(), headline.formatted_delta(), help=headline.help,
                   delta_color="off", border=True)
 
 left, right = st.columns(2)
 with left:
-    shell.chart("headline_shares", context, views.share_takeaway(tidy, context.year),
-                data=views.share_frame(tidy).pivot(index="year", columns="entity", values="value").reset_index())
+    shell.chart("headline_shares", context, views.share_takeaway(run, context.year))
 with right:
-    shell.chart("risk_usd", context, views.revenue_takeaway(tidy, context.year),
-                data=views.revenue_cause_frame(tidy, context.year))
+    shell.chart("risk_usd", context, views.revenue_takeaway(run, context.year))

@@ -28,10 +28,10 @@ def model_inputs() -> ModelInputs:
 
 
 @st.cache_resource(show_spinner=False, max_entries=512)
-def results(settings: Settings) -> pd.DataFrame:
-    """The tidy results for a scenario (shared, read-only: never mutate the returned frame)."""
+def results(settings: Settings) -> views.Run:
+    """A scenario's results with fast lookups (shared and read-only: never mutate it)."""
     scenario = scenario_from_settings(dict(settings), model_inputs())
-    return run_scenario(scenario, model_inputs()).tidy()
+    return views.Run(run_scenario(scenario, model_inputs()).rows())
 
 
 @st.cache_resource(show_spinner=False)
@@ -81,56 +81,82 @@ def scenario_key(scenario: Scenario) -> Settings:
     return tuple(sorted(scenario.settings().items()))
 
 
-@st.cache_resource(show_spinner=False, max_entries=1024)
+# Each chart kind: (shape, data, build). `data(tidy, reference, year)` gives the scenario-dependent
+# frames ("main", optionally "reference"); `build(frames, year)` the Altair chart with its static layers.
+SHARES = ("Nvidia", "AMD", "Huawei", "Cambricon", "Other domestic", "Grey market")
+HEADLINE_SHARES = ("Nvidia", "Domestic (all)", "Grey market")
+RISK_COMPANIES = views.US_FIRMS + ("ASML", "Tokyo Electron")
+
+
+def _headline(run: views.Run) -> list[dict]:
+    shares = [p for p in views.share_records(run) if p["entity"] in HEADLINE_SHARES]
+    domestic = [{**p, "source": views.MODEL_SOURCE} for p in run.points("domestic_share_value")]
+    return shares + domestic
+
+
+def _points(metric, entities):
+    return lambda run: [{**p, "source": views.MODEL_SOURCE} for p in run.points(metric, entities)]
+
+
+def _series_kind(rows, build):
+    """A line chart of the scenario with the reference drawn faintly."""
+    return ("series", lambda t, r, y: {"main": rows(t), "reference": rows(r)}, build)
+
+
+CHARTS = {
+    "headline_shares": _series_kind(_headline, lambda f, y: charts.series_chart(
+        f["main"], reference=f["reference"], markers=markers("share_value", HEADLINE_SHARES), events=events(),
+        title="Share of China's AI-accelerator spend (by value)", y_title="Share of realised spend (%)",
+        unit="fraction")),
+    "shares_value": _series_kind(lambda run: views.share_records(run, "value"), lambda f, y: charts.series_chart(
+        f["main"], reference=f["reference"], markers=markers("share_value", SHARES + ("Domestic (all)",)),
+        events=events(), title="Share of China's AI-accelerator market by value",
+        y_title="Share of realised spend (%)", unit="fraction")),
+    "shares_units": _series_kind(lambda run: views.share_records(run, "units_share"), lambda f, y: charts.series_chart(
+        f["main"], reference=f["reference"], markers=markers("share_units", SHARES + ("Domestic (all)",)),
+        events=events(), title="Share of China's AI-accelerator market by units",
+        y_title="Share of units shipped (%)", unit="fraction")),
+    "units": _series_kind(_points("china_units", SHARES), lambda f, y: charts.series_chart(
+        f["main"], reference=f["reference"], markers=markers("units", SHARES[:5]), events=events(),
+        title="Accelerators sold in China by vendor (units)", y_title="Units per year", unit="units")),
+    "risk_over_time": _series_kind(_points("revenue_at_risk_usd_bn", RISK_COMPANIES), lambda f, y: charts.series_chart(
+        f["main"], reference=f["reference"], events=events(), height=380,
+        title="China revenue at risk over time (USD bn)", y_title="Revenue at risk (USD bn)", unit="USD bn")),
+    "risk_usd": ("plain", lambda t, r, y: {"main": views.revenue_cause_records(t, y)},
+                 lambda f, y: charts.cause_bars(f["main"], title=f"China revenue at risk by company, {y} (USD bn)",
+                                                x_title="Revenue at risk (USD bn)", unit="USD bn")),
+    "risk_pct": ("plain", lambda t, r, y: {"main": views.revenue_cause_records(t, y, "pct")},
+                 lambda f, y: charts.cause_bars(f["main"], title=f"China revenue at risk by company, {y} (% of revenue)",
+                                                x_title="Revenue at risk (% of revenue)", unit="percent")),
+    "supply": ("plain", lambda t, r, y: {"main": views.supply_records(t)},
+               lambda f, y: charts.capacity_chart(
+                   f["main"], title="Domestic accelerator output against its limits (units per year)",
+                   markers=pd.concat([markers("production_units", ("Huawei",)),
+                                      markers("units", ("Huawei", "Domestic (all)"))]))),
+}
+PREPARE = {
+    "series": {"main": charts.series_records, "reference": charts.reference_records},
+    "plain": {"main": list},
+}
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def chart_template(kind: str, year: int) -> dict:
+    """A chart's spec built once (from the default reference scenario); scenarios swap in their rows."""
+    _, data, build = CHARTS[kind]
+    sample = results(scenario_key(Scenario.create(inputs=model_inputs())))
+    frames = {name: pd.DataFrame(rows) for name, rows in data(sample, sample, year).items()}
+    return charts.spec(build(frames, year))
+
+
+def chart_data(kind: str, settings: Settings, reference: Settings, year: int) -> dict[str, list[dict]]:
+    """The scenario-dependent rows of a chart ("main", and "reference" for line charts)."""
+    _, data, _ = CHARTS[kind]
+    return data(results(settings), results(reference), year)
+
+
 def chart_spec(kind: str, settings: Settings, reference: Settings, year: int) -> dict:
-    """Vega-Lite spec for one chart of one scenario, built once and reused on every rerun."""
-    tidy, ref = results(settings), results(reference)
-    if kind == "headline_shares":
-        entities = ("Nvidia", "Domestic (all)", "Grey market")
-        frame = pd.concat([views.share_frame(tidy), views.series(tidy, "domestic_share_value")
-                           .assign(source=views.MODEL_SOURCE)])
-        ref_frame = pd.concat([views.share_frame(ref), views.series(ref, "domestic_share_value")])
-        chart = charts.series_chart(
-            frame[frame.entity.isin(entities)], title="Share of China's AI-accelerator spend (by value)",
-            y_title="Share of realised spend (%)", unit="fraction",
-            reference=ref_frame[ref_frame.entity.isin(entities)].assign(source="Reference scenario"),
-            markers=markers("share_value", entities), events=events())
-    elif kind in ("shares_value", "shares_units"):
-        measure = "value" if kind == "shares_value" else "units_share"
-        entities = ("Nvidia", "AMD", "Huawei", "Cambricon", "Other domestic", "Grey market")
-        frame, ref_frame = views.share_frame(tidy, measure), views.share_frame(ref, measure)
-        chart = charts.series_chart(
-            frame, title=f"Share of China's AI-accelerator market by {'value' if measure == 'value' else 'units'}",
-            y_title=f"Share of {'realised spend' if measure == 'value' else 'units shipped'} (%)", unit="fraction",
-            reference=ref_frame.assign(source="Reference scenario"),
-            markers=markers("share_value" if measure == "value" else "share_units", entities + ("Domestic (all)",)),
-            events=events())
-    elif kind == "units":
-        frame = views.series(tidy, "china_units", ("Nvidia", "AMD", "Huawei", "Cambricon", "Other domestic", "Grey market"))
-        ref_frame = views.series(ref, "china_units", frame.entity.unique())
-        chart = charts.series_chart(
-            frame.assign(source=views.MODEL_SOURCE), title="Accelerators sold in China by vendor (units)",
-            y_title="Units per year", unit="units", reference=ref_frame.assign(source="Reference scenario"),
-            markers=markers("units", ("Nvidia", "AMD", "Huawei", "Cambricon", "Other domestic")), events=events())
-    elif kind in ("risk_usd", "risk_pct"):
-        measure = "usd" if kind == "risk_usd" else "pct"
-        frame = views.revenue_cause_frame(tidy, year, measure)
-        chart = charts.cause_bars(
-            frame, title=f"China revenue at risk by company, {year}" + (" (% of revenue)" if measure == "pct" else " (USD bn)"),
-            x_title="Revenue at risk (% of revenue)" if measure == "pct" else "Revenue at risk (USD bn)",
-            unit="percent" if measure == "pct" else "USD bn")
-    elif kind == "risk_over_time":
-        companies = views.US_FIRMS + ("ASML", "Tokyo Electron")
-        frame = views.series(tidy, "revenue_at_risk_usd_bn", companies).assign(source=views.MODEL_SOURCE)
-        ref_frame = views.series(ref, "revenue_at_risk_usd_bn", companies).assign(source="Reference scenario")
-        chart = charts.series_chart(frame, title="China revenue at risk over time (USD bn)",
-                                    y_title="Revenue at risk (USD bn)", unit="USD bn", reference=ref_frame,
-                                    events=events(), height=380)
-    elif kind == "supply":
-        frame = views.supply_frame(tidy)
-        published = pd.concat([markers("production_units", ("Huawei",)), markers("units", ("Huawei", "Domestic (all)"))])
-        chart = charts.capacity_chart(frame, title="Domestic accelerator output against its limits (units per year)",
-                                      markers=published)
-    else:
-        raise KeyError(kind)
-    return charts.spec(chart)
+    """The chart for this scenario: the cached template with this scenario's datasets."""
+    shape = CHARTS[kind][0]
+    rows = chart_data(kind, settings, reference, year)
+    return charts.with_data(chart_template(kind, year), **{name: PREPARE[shape][name](r) for name, r in rows.items()})

@@ -3,11 +3,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
-from chokepoint import MODEL_VERSION
+from chokepoint import MODEL_VERSION, views
 from chokepoint.data import DataError
 from chokepoint.ui import controls, resources
 
@@ -59,12 +58,12 @@ def scenario_caption(context: controls.Context) -> None:
                f"model {MODEL_VERSION}, data {context.inputs.data_version}")
 
 
-def chart(kind: str, context: controls.Context, takeaway: str, data: pd.DataFrame | None = None,
-          key: str | None = None) -> None:
-    """A chart with its one-line takeaway under it (also its alt text) and its data as a table."""
+def chart(kind: str, context: controls.Context, takeaway: str) -> None:
+    """A chart with its one-line takeaway under it (also its alt text) and, on request, its data as a
+    table (built only when asked for, so a slider move does not pay for tables nobody reads)."""
     spec = resources.chart_spec(kind, context.settings, context.reference_settings, context.year)
-    st.vega_lite_chart(spec, width="stretch", alt=takeaway, key=key)
+    st.vega_lite_chart(spec, width="stretch", alt=takeaway)
     st.markdown(f"**Takeaway:** {takeaway}")
-    if data is not None:
-        with st.expander("Data behind this chart"):
-            st.dataframe(data, hide_index=True, width="stretch")
+    if st.toggle("Show the data behind this chart", key=f"show-data::{kind}"):
+        rows = resources.chart_data(kind, context.settings, context.reference_settings, context.year)["main"]
+        st.dataframe(views.table(rows), hide_index=True, width="stretch")

@@ -23,9 +23,9 @@ YEAR_AXIS = alt.Axis(title="Year", labelAngle=0)
 FIRST_PROJECTED_YEAR = 2026
 
 
-def _color(entities, title="") -> alt.Color:
+def _color(entities, title="", field="entity") -> alt.Color:
     domain = [e for e in ENTITY_COLORS if e in set(entities)]
-    return alt.Color("entity:N", title=title or None,
+    return alt.Color(f"{field}:N", title=title or None,
                      scale=alt.Scale(domain=domain, range=[ENTITY_COLORS[e] for e in domain]),
                      legend=alt.Legend(orient="bottom", columns=4))
 
@@ -184,3 +184,17 @@ def with_data(template: dict, **records: list[dict]) -> dict:
     if unknown:
         raise KeyError(f"chart has no dataset named {sorted(unknown)}")
     return {**template, "datasets": {**template["datasets"], **records}}
+
+
+def reported_history_chart(frame: pd.DataFrame, *, title: str, y_title: str, unit: str, height: int = 300) -> alt.Chart:
+    """Reported figures by company over calendar years (filings; gaps stay gaps).
+    `frame`: calendar_year, company, value, fiscal_year, status, source."""
+    fmt = _value_format(unit)
+    return alt.Chart(frame).mark_line(point=True, strokeWidth=2).encode(
+        x=alt.X("calendar_year:O", axis=alt.Axis(title="Calendar year (fiscal years differ by firm)", labelAngle=0)),
+        y=alt.Y("value:Q", title=y_title, axis=alt.Axis(format=fmt)),
+        color=_color(list(frame.company.unique()), "Company", field="company"),
+        tooltip=[alt.Tooltip("company:N", title="Company"), alt.Tooltip("fiscal_year:N", title="Fiscal year"),
+                 alt.Tooltip("value:Q", title=y_title, format=fmt), alt.Tooltip("status:N", title="Status"),
+                 alt.Tooltip("source:N", title="Source")],
+    ).properties(title=title, height=height)

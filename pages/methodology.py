@@ -51,6 +51,10 @@ st.dataframe(validation[["description", "year", "published_value", "low", "high"
 st.caption("Known conflict, explained rather than forced: IDC's 2025 Nvidia unit share (55%, 2.2M cards) cannot be "
            "reconciled with Nvidia's revenue filings at H20 prices; it most likely counts gaming and workstation cards.")
 
+st.subheader("Chip and system specifications")
+st.dataframe(resources.table("chip_specs"), hide_index=True, width="stretch",
+             column_config={"tflops_per_kw": st.column_config.NumberColumn("BF16 TFLOPS per kW", format="%.0f")})
+
 st.subheader("Sources")
 sources = resources.table("sources")
 st.dataframe(sources, hide_index=True, width="stretch",

@@ -21,3 +21,11 @@ with percent:
     shell.chart("risk_pct", context, views.exposure_takeaway(run, context.year))
 
 shell.chart("risk_over_time", context, views.risk_over_time_takeaway(run))
+
+st.subheader("What the filings say: China's share of each firm's revenue")
+spec, gaps = resources.reported_china_share()
+st.vega_lite_chart(spec, width="stretch", alt="Reported China share of revenue by company and year")
+st.markdown("**Takeaway:** China still bills a large share of many US chip firms' revenue; Nvidia's share fell "
+            "from 26% (FY2022) to 13% (FY2025) as controls tightened. Billing location is not end demand.")
+with st.expander(f"Years with no sourced China revenue ({len(gaps)} gaps, left as gaps)"):
+    st.dataframe(gaps, hide_index=True, width="stretch")

@@ -160,3 +160,19 @@ def chart_spec(kind: str, settings: Settings, reference: Settings, year: int) ->
     shape = CHARTS[kind][0]
     rows = chart_data(kind, settings, reference, year)
     return charts.with_data(chart_template(kind, year), **{name: PREPARE[shape][name](r) for name, r in rows.items()})
+
+
+@st.cache_resource(show_spinner=False)
+def reported_china_share() -> tuple[dict, pd.DataFrame]:
+    """Companies' reported China share of revenue by year (a spec and its table; no scenario)."""
+    history = table("company_china_revenue_history")
+    shares = history[(history.metric == "china_share_pct") & history.value.notna()
+                     & ~history.fiscal_year.str.startswith("Q")].copy()
+    shares["source"] = [cite(s) for s in shares.source_id]
+    shares = shares.sort_values(["company", "calendar_year"]).drop_duplicates(["company", "calendar_year"])
+    frame = shares[["calendar_year", "company", "value", "fiscal_year", "status", "source"]].reset_index(drop=True)
+    spec = charts.spec(charts.reported_history_chart(
+        frame.assign(value=frame.value / 100.0), title="Reported China share of revenue (filings and press)",
+        y_title="China share of revenue (%)", unit="fraction"))
+    gaps = history[(history.metric == "china_revenue") & (history.status == "gap")]
+    return spec, gaps[["company", "fiscal_year", "note"]].reset_index(drop=True)

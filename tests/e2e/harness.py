@@ -62,7 +62,9 @@ class StreamlitServer:
     ``/_stcore/health`` first answered "ok". Output goes to ``test-output/logs/``.
     """
 
-    def __init__(self, app_path: str | os.PathLike, env: dict[str, str] | None = None, port: int | None = None):
+    def __init__(
+        self, app_path: str | os.PathLike, env: dict[str, str] | None = None, port: int | None = None
+    ):
         path = Path(app_path)
         self.app_path = path if path.is_absolute() else ROOT / path
         self.env = dict(env or {})
@@ -167,10 +169,11 @@ def launch_chromium(playwright, **launch_kwargs):
 # The app is idle when, continuously for `quietMs`:
 #  - stApp's data-test-script-state is notRunning or compilationError (not initial/running/
 #    rerunRequested/stopRequested) and data-test-connection-state is CONNECTED;
-#  - the status widget does not say Running; no element is stale (data-stale="true");
+#  - the status widget shows neither Running nor its Stop button; nothing is data-stale="true";
 #  - no stSkeleton placeholder is left (elements whose code is lazy-loaded, sliders and charts
 #    among them, show one and mount ~100-400 ms AFTER the script state is already notRunning);
-#  - every Vega-Lite chart has drawn an svg or canvas;
+#  - every visible Vega-Lite chart has drawn an svg or canvas (one in an inactive st.tabs tab draws
+#    nothing until its tab is shown);
 #  - and the DOM has not changed at all (an idle Streamlit page does not mutate).
 _IDLE_JS = """
 ([token, quietMs]) => {
@@ -178,19 +181,21 @@ _IDLE_JS = """
   if (!w.__cpIdleObserver) {
     w.__cpLastMutation = performance.now();
     w.__cpIdleObserver = new MutationObserver(() => { w.__cpLastMutation = performance.now(); });
-    w.__cpIdleObserver.observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
+    w.__cpIdleObserver.observe(document,
+      {subtree: true, childList: true, attributes: true, characterData: true});
   }
   if (!w.__cpIdle || w.__cpIdle.token !== token) w.__cpIdle = {token, since: null};
   const state = w.__cpIdle;
   const app = document.querySelector('[data-testid="stApp"]');
   const status = document.querySelector('[data-testid="stStatusWidget"]');
   const charts = Array.from(document.querySelectorAll('[data-testid="stVegaLiteChart"]'));
+  const visible = (el) => (el.checkVisibility ? el.checkVisibility() : el.offsetParent !== null);
   const ok = !!app
     && ['notRunning', 'compilationError'].includes(app.getAttribute('data-test-script-state'))
     && app.getAttribute('data-test-connection-state') === 'CONNECTED'
-    && !(status && /running/i.test(status.innerText))
+    && !(status && /running|stop/i.test(status.innerText))
     && !document.querySelector('[data-stale="true"], [data-testid="stSkeleton"]')
-    && charts.every(c => c.querySelector('svg, canvas'));
+    && charts.every(c => c.querySelector('svg, canvas') || !visible(c));
   const now = performance.now();
   if (!ok) { state.since = null; return false; }
   if (state.since === null) state.since = now;
@@ -205,15 +210,18 @@ def wait_for_app_idle(page, timeout_ms: float = 20000, quiet_ms: float = 150) ->
     Relies on what Streamlit 1.67 puts in the DOM (checked by experiment):
     ``[data-testid="stApp"]`` carries ``data-test-script-state`` (``initial``, ``running``,
     ``rerunRequested``, ``stopRequested``, ``notRunning``, ``compilationError``) and
-    ``data-test-connection-state`` (``CONNECTED`` once the websocket is up). Idle means the script
-    state is ``notRunning``/``compilationError`` while connected, the ``stStatusWidget`` does not show
-    "Running", no ``[data-stale="true"]`` element and no ``stSkeleton`` placeholder is left, every
-    ``stVegaLiteChart`` contains its svg/canvas, and all of that has held with no DOM mutation at all
-    for ``quiet_ms``. The quiet window matters: lazily loaded elements (sliders, charts) mount a
-    few hundred ms after the script state is already ``notRunning``.
+    ``data-test-connection-state`` (``CONNECTED`` once the websocket is up). Idle means: the script
+    state is ``notRunning``/``compilationError`` while connected; the ``stStatusWidget`` shows
+    neither "Running" nor its "Stop" button (both appear only during a run); no
+    ``[data-stale="true"]`` element and no ``stSkeleton`` placeholder is left; every visible
+    ``stVegaLiteChart`` contains its svg/canvas (charts in inactive tabs draw nothing until shown);
+    and all of that has held, with no DOM mutation at all, for ``quiet_ms``. The quiet window
+    matters: lazily loaded elements (sliders, charts) mount 100-400 ms after the script state is
+    already ``notRunning`` on a first load.
 
-    A widget change reaches the server ~100 ms after the key or click, so right after an interaction
-    wait for the rerun to start (as ``measure_slider_repaint`` does) or pass a larger ``quiet_ms``.
+    Right after an interaction the script state is still ``notRunning`` until the rerun starts
+    (20-30 ms after a slider key here, more on a loaded machine): wait for the rerun to start (as
+    ``measure_slider_repaint`` does) or pass a larger ``quiet_ms``.
     """
     page.wait_for_function(_IDLE_JS, arg=[uuid.uuid4().hex, quiet_ms], polling="raf", timeout=timeout_ms)
 
@@ -226,7 +234,8 @@ def screenshot(page, name: str) -> Path:
     return path
 
 
-# Page-side recorder for one slider step. After the armed keyup it timestamps (page clock):
+# Page-side recorder for one slider step. From the armed arrow keydown it timestamps (page clock):
+#  - the keydown and the keyup ("keydownAt", "keyupAt");
 #  - the script run: "started" on running/rerunRequested, "idleAt" when it is back to notRunning;
 #  - every mutation inside a Vega-Lite chart (or a chart being added), as "lastChartAt";
 #  - after each of those events, two requestAnimationFrame callbacks: the second runs once the frame
@@ -237,19 +246,26 @@ _RECORDER_JS = """
   if (window.__cpRepaint) return;
   const CHART = '[data-testid="stVegaLiteChart"]';
   const r = window.__cpRepaint = {armed: false};
-  r.reset = () => Object.assign(r, {armed: true, keyupAt: null, started: false, idleAt: null,
-                                    lastChartAt: null, eventSeq: 0, paintSeq: 0, paintAt: null});
+  r.reset = () => Object.assign(r, {armed: true, keydownAt: null, keyupAt: null, started: false,
+                                    idleAt: null, lastChartAt: null,
+                                    eventSeq: 0, paintSeq: 0, paintAt: null});
   const event = () => {
     const seq = ++r.eventSeq;
     requestAnimationFrame(() => requestAnimationFrame(() => {
       if (seq === r.eventSeq) { r.paintSeq = seq; r.paintAt = performance.now(); }
     }));
   };
-  document.addEventListener('keyup', (e) => {
-    if (r.armed && e.key.startsWith('Arrow')) { r.armed = false; r.keyupAt = performance.now(); }
+  // Capture listeners on window run before React's, which listens on its root container.
+  window.addEventListener('keydown', (e) => {
+    if (r.armed && e.key.startsWith('Arrow')) { r.armed = false; r.keydownAt = performance.now(); }
+  }, true);
+  window.addEventListener('keyup', (e) => {
+    if (r.keydownAt !== null && r.keyupAt === null && e.key.startsWith('Arrow')) {
+      r.keyupAt = performance.now();
+    }
   }, true);
   new MutationObserver((mutations) => {
-    if (r.keyupAt === null) return;
+    if (r.keydownAt === null) return;
     const now = performance.now();
     let chart = false;
     for (const m of mutations) {
@@ -267,18 +283,18 @@ _RECORDER_JS = """
 }
 """
 
-# Done when the run that the keyup caused is over (its notRunning was seen, or, should React ever
-# batch running->notRunning into one render, a chart changed and the app is not running), nothing
-# chart-related has happened for quietMs, and the paint after the last event has been recorded.
+# Done when the key is back up, the app is not running and the key's run has ended (its notRunning
+# was seen or, should React ever batch running->notRunning into one render, a chart changed), nothing
+# has happened for quietMs (so a follow-up rerun is waited for), and the paint after the last event
+# has been recorded.
 _STEP_DONE_JS = """
 (quietMs) => {
   const r = window.__cpRepaint;
-  if (!r || r.keyupAt === null) return false;
+  if (!r || r.keydownAt === null || r.keyupAt === null) return false;
   const app = document.querySelector('[data-testid="stApp"]');
   const state = app && app.getAttribute('data-test-script-state');
-  const finished = r.idleAt !== null
-    || (r.lastChartAt !== null && (state === 'notRunning' || state === 'compilationError'));
-  if (!finished) return false;
+  const idleNow = state === 'notRunning' || state === 'compilationError';
+  if (!idleNow || (r.idleAt === null && r.lastChartAt === null)) return false;
   const last = Math.max(r.idleAt ?? 0, r.lastChartAt ?? 0);
   return performance.now() - last >= quietMs && r.paintSeq === r.eventSeq && r.paintAt !== null;
 }
@@ -287,7 +303,8 @@ _STEP_DONE_JS = """
 _THUMB_RANGE_JS = """
 (el) => {
   const num = (a, p) => Number(el.getAttribute(a) ?? el[p]);
-  return {value: num('aria-valuenow', 'value'), min: num('aria-valuemin', 'min'), max: num('aria-valuemax', 'max')};
+  return {value: num('aria-valuenow', 'value'), min: num('aria-valuemin', 'min'),
+          max: num('aria-valuemax', 'max')};
 }
 """
 
@@ -303,18 +320,31 @@ def _slider_thumb(page, slider_label: str):
 
 
 def measure_slider_repaint(
-    page, slider_label: str, steps: int, direction: str = "right", *, step_timeout_ms: float = 20000
+    page,
+    slider_label: str,
+    steps: int,
+    direction: str = "right",
+    *,
+    clock_from: str = "keydown",
+    step_timeout_ms: float = 20000,
 ) -> list[float]:
-    """Milliseconds, per arrow-key step on a slider, from key release to every chart repainted.
+    """Milliseconds, per arrow-key step on a slider, from the key to every chart repainted.
 
     Each step focuses the thumb of the st.slider labelled ``slider_label``, presses ArrowRight or
     ArrowLeft (turning back at either end of the range, so ``steps`` may exceed it) and measures,
-    in the page's clock (``performance.now()``), from the keyup to the paint that follows the later
-    of the rerun's end and the last mutation inside any ``stVegaLiteChart``. Between steps it waits
-    for the app to be idle and pauses 100 ms.
+    in the page's clock (``performance.now()``), to the paint that follows the later of the rerun's
+    end (script state back to ``notRunning``) and the last mutation inside any ``stVegaLiteChart``.
+    Between steps it waits for the app to be idle and pauses 100 ms.
+
+    The clock starts at the keydown by default: in Streamlit 1.67 (react-aria slider) the value
+    changes and the rerun is requested on keydown, not on key release, and on a loaded machine
+    Playwright's keyup can reach the page after the rerun has already started. ``clock_from="keyup"``
+    measures from the key release instead.
     """
     if direction not in ("right", "left"):
         raise ValueError(f"direction must be 'right' or 'left', not {direction!r}")
+    if clock_from not in ("keydown", "keyup"):
+        raise ValueError(f"clock_from must be 'keydown' or 'keyup', not {clock_from!r}")
     wait_for_app_idle(page)
     page.evaluate(_RECORDER_JS)
     thumb = _slider_thumb(page, slider_label)
@@ -336,7 +366,7 @@ def measure_slider_repaint(
                 f"Slider {slider_label!r} step {step + 1}: no finished rerun + repaint within "
                 f"{step_timeout_ms:.0f} ms (recorder: {record})"
             ) from error
-        latencies.append(page.evaluate("() => window.__cpRepaint.paintAt - window.__cpRepaint.keyupAt"))
+        latencies.append(page.evaluate(f"() => (r => r.paintAt - r.{clock_from}At)(window.__cpRepaint)"))
         wait_for_app_idle(page)
         page.wait_for_timeout(100)
     return latencies

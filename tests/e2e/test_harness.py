@@ -3,6 +3,7 @@
 import pytest
 
 from .harness import (
+    CHART_DRAWN_SELECTOR,
     ROOT,
     StreamlitServer,
     cold_start_to_first_chart,
@@ -24,7 +25,7 @@ def floor_server():
 def test_slider_repaint_and_screenshot(floor_server, page):
     page.goto(floor_server.url)
     wait_for_app_idle(page)
-    assert page.locator('[data-testid="stVegaLiteChart"] svg, [data-testid="stVegaLiteChart"] canvas').count() >= 1
+    assert page.locator(CHART_DRAWN_SELECTOR).count() >= 1
 
     latencies = measure_slider_repaint(page, "Floor value", 3)
 

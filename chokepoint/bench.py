@@ -80,7 +80,10 @@ def bench_browser(steps: int = 25) -> None:
     with sync_playwright() as playwright:
         browser = launch_chromium(playwright)
         for name, app, path, label in cases:
-            with StreamlitServer(ROOT / app) as server:
+            # The floor apps run as stock Streamlit (this repo's .streamlit/config.toml turns the
+            # per-run gc.collect off; the environment variable turns it back on for them).
+            env = {"STREAMLIT_RUNNER_POST_SCRIPT_GC": "true"} if app.startswith("bench/") else None
+            with StreamlitServer(ROOT / app, env=env) as server:
                 context = browser.new_context(viewport={"width": 1400, "height": 1000})
                 page = context.new_page()
                 page.goto(server.url + path)

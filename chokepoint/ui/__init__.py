@@ -3,8 +3,9 @@ import gc
 import sys
 
 # Streamlit runs a full garbage collection after every script run (~55 ms once pandas, pyarrow and
-# Altair are loaded, blocking every session). Freezing the long-lived import-time objects once
-# removes that cost; objects created later are still collected normally.
+# Altair are loaded, blocking every session). .streamlit/config.toml turns that per-run collection off
+# (runner.postScriptGC); Python's own generational collector still runs, and freezing the long-lived
+# import-time objects once keeps its full collections cheap too.
 if not getattr(sys, "_chokepoint_gc_frozen", False):
     import altair  # noqa: F401  (heavy imports first, so they are frozen)
     import pandas  # noqa: F401

@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8501
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install run test bench lint browser clean
+.PHONY: install run test pg bench lint browser clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -26,8 +26,14 @@ browser:
 run: install
 	$(BIN)/streamlit run app.py --server.port $(PORT) --server.headless true
 
+# scripts/with-postgres.sh starts a throwaway PostgreSQL (installing Debian's package if needed) so the store
+# tests run on both backends; it stops and deletes it afterwards.
 test: install browser
-	$(BIN)/python -m pytest
+	scripts/with-postgres.sh $(BIN)/python -m pytest
+
+# Only the saved-scenario store tests, on DuckDB and a throwaway PostgreSQL.
+pg: install
+	scripts/with-postgres.sh $(BIN)/python -m pytest tests/test_store.py -q
 
 bench: install browser
 	$(BIN)/python -m chokepoint.bench

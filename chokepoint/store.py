@@ -1,0 +1,480 @@
+"""Saved scenarios: an immutable record per (settings, model version), in DuckDB or PostgreSQL.
+
+A scenario's id is a hash of its canonical settings and the model version, so saving the same inputs twice
+gives the same id (and the same link). Records never change once stored, except that they can be archived
+(hidden from the library; the link keeps working).
+
+Backends:
+- `DuckDBStore` (default): one file. A DuckDB file can be open read-write in only one process at a time, so
+  every operation opens the file, does its work, and closes it (retrying for up to ~10 s while another
+  process holds the lock); threads of one process take turns (one lock per file). A save is committed
+  and on disk when it returns.
+- `PostgresStore` (CHOKEPOINT_DATABASE_URL set): psycopg 3, autocommit, a few idle connections reused.
+
+Every value reaches the database as a bound parameter. Driver errors become `StoreError` with a short
+message that is safe to show to a user (no address, no credentials).
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import math
+import numbers
+import os
+import random
+import re
+import threading
+import time
+import unicodedata
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+SCHEMA_VERSION = 1
+ID_PATTERN = re.compile(r"^[a-z2-7]{10}$")
+NAME_MAX, NOTE_MAX = 120, 2000
+VERSION_MAX = 200  # model_version / data_version
+LIST_MAX = 10_000
+LOCK_WAIT_SECONDS = 10.0
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_STORE_DIR = ROOT / "store"
+STORE_FILE = "scenarios.duckdb"
+
+
+class StoreError(Exception):
+    """Saved scenarios could not be read or written. The message is safe to show to a user."""
+
+
+class InvalidInput(StoreError):
+    """A bad name, note, id or setting. The message names the field and the limit."""
+
+
+@dataclass(frozen=True)
+class SavedScenario:
+    id: str
+    name: str
+    note: str
+    settings: dict[str, float]
+    model_version: str
+    data_version: str
+    headline: dict
+    created_at: str  # ISO-8601 UTC to the second, e.g. "2026-11-28T19:40:00Z"
+    archived: bool = False
+
+
+# --- pure helpers -------------------------------------------------------------------------------------------
+
+def canonical_settings(settings: Mapping[str, float]) -> dict[str, float]:
+    """Sorted keys, float values (80 -> 80.0, -0.0 -> 0.0). Rejects non-string keys, non-numbers and
+    non-finite values with InvalidInput."""
+    if not isinstance(settings, Mapping):
+        raise InvalidInput("settings must be a mapping of parameter names to numbers")
+    for key in settings:
+        if not isinstance(key, str) or not key:
+            raise InvalidInput(f"setting names must be non-empty text, got {key!r}")
+    result: dict[str, float] = {}
+    for key in sorted(settings):
+        value = settings[key]
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):  # numpy numbers are Real too
+            raise InvalidInput(f"setting {key} must be a number, got {type(value).__name__}")
+        number = float(value)
+        if not math.isfinite(number):
+            raise InvalidInput(f"setting {key} must be a finite number, got {number!r}")
+        result[key] = number + 0.0  # -0.0 + 0.0 == 0.0
+    return result
+
+
+def _canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def scenario_id(settings: Mapping[str, float], model_version: str) -> str:
+    """sha256 of the canonical JSON {"model_version", "settings"}, base32 lowercase, first 10 characters."""
+    payload = _canonical_json({"model_version": model_version, "settings": canonical_settings(settings)})
+    digest = hashlib.sha256(payload.encode("utf-8")).digest()
+    return base64.b32encode(digest).decode("ascii").lower()[:10]
+
+
+def _clean(text: Any, field: str, keep_newlines: bool) -> str:
+    if not isinstance(text, str):
+        raise InvalidInput(f"{field} must be text")
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
+    if not keep_newlines:
+        text = text.replace("\n", " ")
+    kept = (ch for ch in text if ch == "\n" or unicodedata.category(ch) not in ("Cc", "Cs"))
+    return "".join(kept).strip()
+
+
+def clean_name(name: Any) -> str:
+    """Stripped, without control characters (tabs and line breaks become spaces), 1..NAME_MAX characters.
+    Not HTML-escaped: the text is stored as given and escaped where it is displayed."""
+    cleaned = _clean(name, "name", keep_newlines=False)
+    if not 1 <= len(cleaned) <= NAME_MAX:
+        raise InvalidInput(f"name must be 1-{NAME_MAX} characters")
+    return cleaned
+
+
+def clean_note(note: Any) -> str:
+    """Stripped, without control characters except line breaks, 0..NOTE_MAX characters."""
+    cleaned = _clean("" if note is None else note, "note", keep_newlines=True)
+    if len(cleaned) > NOTE_MAX:
+        raise InvalidInput(f"note must be 0-{NOTE_MAX} characters")
+    return cleaned
+
+
+def _clean_version(value: Any, field: str) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > VERSION_MAX:
+        raise InvalidInput(f"{field} must be 1-{VERSION_MAX} characters")
+    return value
+
+
+def _valid_id(value: Any) -> bool:
+    return isinstance(value, str) and ID_PATTERN.fullmatch(value) is not None
+
+
+def like_pattern(search: str) -> str:
+    """A LIKE pattern matching `search` as a literal substring (escape character: backslash)."""
+    escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+_clock_lock = threading.Lock()
+_last_stamp: datetime | None = None
+
+
+def _timestamp() -> str:
+    """Now in UTC with microseconds, fixed width (text order = time order), strictly increasing per process."""
+    global _last_stamp
+    with _clock_lock:
+        now = datetime.now(timezone.utc)
+        if _last_stamp is not None and now <= _last_stamp:
+            now = _last_stamp + timedelta(microseconds=1)
+        _last_stamp = now
+    return now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _public_time(stored: str) -> str:
+    """The stored timestamp to the second, "2026-11-28T19:40:00Z" (the column keeps microseconds for order)."""
+    return stored[:19] + "Z" if len(stored) >= 19 else stored
+
+
+# --- SQL (same on both backends; {p} is the driver's placeholder) ---------------------------------------------
+
+DDL = (
+    """CREATE TABLE IF NOT EXISTS scenarios (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        note TEXT NOT NULL,
+        settings TEXT NOT NULL,
+        model_version TEXT NOT NULL,
+        data_version TEXT NOT NULL,
+        headline TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        archived BOOLEAN NOT NULL DEFAULT FALSE
+    )""",
+    "CREATE TABLE IF NOT EXISTS store_meta (key TEXT PRIMARY KEY, value TEXT)",
+)
+COLUMNS = "id, name, note, settings, model_version, data_version, headline, created_at, archived"
+SQL = {
+    "meta_init": "INSERT INTO store_meta (key, value) VALUES ({p}, {p}) ON CONFLICT (key) DO NOTHING",
+    "meta_get": "SELECT value FROM store_meta WHERE key = {p}",
+    "insert": f"INSERT INTO scenarios ({COLUMNS}) VALUES ({{p}}, {{p}}, {{p}}, {{p}}, {{p}}, {{p}}, {{p}}, {{p}}, FALSE) "
+              "ON CONFLICT (id) DO NOTHING RETURNING id",
+    "get": f"SELECT {COLUMNS} FROM scenarios WHERE id = {{p}}",
+    "list": f"SELECT {COLUMNS} FROM scenarios WHERE ({{p}} OR NOT archived) "
+            "AND LOWER(name) LIKE LOWER({p}) ESCAPE '\\' ORDER BY created_at DESC, id DESC LIMIT {p}",
+    "archive": "UPDATE scenarios SET archived = TRUE WHERE id = {p} RETURNING id",
+}
+
+
+def _row_to_record(row: Sequence[Any]) -> SavedScenario:
+    id_, name, note, settings, model_version, data_version, headline, created_at, archived = row
+    return SavedScenario(
+        id=id_, name=name, note=note, settings=json.loads(settings), model_version=model_version,
+        data_version=data_version, headline=json.loads(headline), created_at=_public_time(created_at),
+        archived=bool(archived),
+    )
+
+
+# --- the store ----------------------------------------------------------------------------------------------
+
+# One operation: a function of (execute, fetchone, fetchall) over one connection.
+Operation = Callable[["_Cursor"], Any]
+
+
+class _Cursor:
+    """The three things an operation needs, over one driver cursor, with the driver's placeholder."""
+
+    def __init__(self, cursor, placeholder: str):
+        self._cursor = cursor
+        self._p = placeholder
+
+    def execute(self, name_or_sql: str, params: Sequence[Any] = ()) -> "_Cursor":
+        sql = SQL.get(name_or_sql, name_or_sql).replace("{p}", self._p)
+        self._cursor.execute(sql, list(params))
+        return self
+
+    def fetchone(self):
+        return self._cursor.fetchone()
+
+    def fetchall(self):
+        return self._cursor.fetchall()
+
+
+class Store(ABC):
+    """Saved scenarios. Every method raises StoreError (InvalidInput for bad input) rather than a driver error."""
+
+    def save(self, settings: Mapping[str, float], name: str, note: str, model_version: str, data_version: str,
+             headline: dict) -> tuple[SavedScenario, bool]:
+        """Store a scenario under its id unless that id exists. Returns (the stored record, created): when
+        the id already existed, the original record unchanged and False. Returns once committed and durable."""
+        canonical = canonical_settings(settings)
+        model_version = _clean_version(model_version, "model_version")
+        data_version = _clean_version(data_version, "data_version")
+        name, note = clean_name(name), clean_note(note)
+        try:
+            headline_json = _canonical_json(headline)
+        except (TypeError, ValueError) as exc:
+            raise InvalidInput(f"headline must be JSON-serialisable with finite numbers ({exc})") from None
+        new_id = scenario_id(canonical, model_version)
+        row = (new_id, name, note, _canonical_json(canonical), model_version, data_version, headline_json,
+               _timestamp())
+
+        def operation(cur: _Cursor):
+            inserted = cur.execute("insert", row).fetchall()  # a row only if this call inserted it
+            return bool(inserted), cur.execute("get", (new_id,)).fetchone()
+
+        created, stored = self._run(operation)
+        if stored is None:  # cannot happen short of a DELETE, which nothing does
+            raise StoreError("the scenario was not stored; please try again")
+        return _row_to_record(stored), created
+
+    def get(self, scenario_id: str) -> SavedScenario | None:
+        """The record with this id, archived or not; None if there is none or the id is malformed."""
+        if not _valid_id(scenario_id):
+            return None
+        row = self._run(lambda cur: cur.execute("get", (scenario_id,)).fetchone())
+        return None if row is None else _row_to_record(row)
+
+    def list(self, search: str = "", include_archived: bool = False, limit: int = 500) -> list[SavedScenario]:
+        """Newest first. `search`: case-insensitive substring of the name, taken literally (% and _ too)."""
+        if not isinstance(search, str):
+            raise InvalidInput("search must be text")
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= LIST_MAX:
+            raise InvalidInput(f"limit must be 1-{LIST_MAX}")
+        params = (bool(include_archived), like_pattern(search.strip()), limit)
+        rows = self._run(lambda cur: cur.execute("list", params).fetchall())
+        return [_row_to_record(row) for row in rows]
+
+    def archive(self, scenario_id: str) -> bool:
+        """Hide a scenario from the library (its link keeps working). Returns whether it exists."""
+        if not _valid_id(scenario_id):
+            return False
+        rows = self._run(lambda cur: cur.execute("archive", (scenario_id,)).fetchall())
+        return bool(rows)
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release connections. Safe to call twice."""
+
+    @abstractmethod
+    def _run(self, operation: Operation) -> Any:
+        """Run one operation on a connection, committed when it returns; driver errors -> StoreError."""
+
+    def _create_schema(self, cur: _Cursor) -> None:
+        for statement in DDL:
+            cur.execute(statement)
+        cur.execute("meta_init", ("schema_version", str(SCHEMA_VERSION)))
+        row = cur.execute("meta_get", ("schema_version",)).fetchone()
+        try:
+            found = int(row[0]) if row and row[0] is not None else SCHEMA_VERSION
+        except ValueError:
+            found = -1
+        if found != SCHEMA_VERSION:
+            raise StoreError(f"the saved-scenario store has schema version {row[0]}, this app expects "
+                             f"{SCHEMA_VERSION}")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+_file_locks: dict[str, threading.Lock] = {}
+_file_locks_guard = threading.Lock()
+
+
+def _file_lock(path: Path) -> threading.Lock:
+    """One lock per file per process, shared by every DuckDBStore on that file."""
+    key = os.path.abspath(path)
+    with _file_locks_guard:
+        return _file_locks.setdefault(key, threading.Lock())
+
+
+class DuckDBStore(Store):
+    """One DuckDB file shared by any number of threads and processes (one operation at a time)."""
+
+    def __init__(self, path: str | Path):
+        import duckdb  # noqa: F401  (fail here, not on first use, if it is missing)
+
+        self.path = Path(path)
+        self._lock = _file_lock(self.path)
+        self._closed = False
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the store folder ({exc.strerror or type(exc).__name__})") from exc
+        self._run(lambda cur: self._create_schema(cur))
+
+    def _connect(self):
+        import duckdb
+
+        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        delay = 0.005
+        while True:
+            try:
+                return duckdb.connect(str(self.path), config={"threads": 1})
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
+                    if "lock" in str(exc).lower():
+                        raise StoreError("the saved-scenario store is busy (locked by another process for "
+                                         f"{LOCK_WAIT_SECONDS:.0f} s); please try again") from exc
+                    raise StoreError("cannot open the saved-scenario store file") from exc
+                time.sleep(min(delay, max(0.0, deadline - time.monotonic())) * random.uniform(0.5, 1.0))
+                delay = min(delay * 2, 0.2)
+            except duckdb.Error as exc:
+                raise StoreError(f"cannot open the saved-scenario store file ({type(exc).__name__})") from exc
+
+    def _run(self, operation: Operation) -> Any:
+        import duckdb
+
+        with self._lock:
+            if self._closed:
+                raise StoreError("the saved-scenario store is closed")
+            connection = self._connect()
+            try:
+                try:
+                    return operation(_Cursor(connection, "?"))
+                except duckdb.Error as exc:
+                    raise StoreError(f"saved-scenario store error ({type(exc).__name__})") from exc
+            finally:
+                try:
+                    # Closing the last connection checkpoints the WAL into the file; the commit itself
+                    # was already durable (DuckDB syncs the WAL on commit).
+                    connection.close()
+                except duckdb.Error as exc:
+                    raise StoreError(f"saved-scenario store error on close ({type(exc).__name__})") from exc
+
+    def close(self) -> None:
+        self._closed = True  # nothing stays open between operations
+
+    def __repr__(self) -> str:
+        return f"DuckDBStore({str(self.path)!r})"
+
+
+class PostgresStore(Store):
+    """PostgreSQL via psycopg 3: autocommit, at most a few idle connections kept for reuse."""
+
+    IDLE_MAX = 4
+    CONNECT_TIMEOUT = 10
+
+    def __init__(self, url: str):
+        import psycopg
+        from psycopg.conninfo import conninfo_to_dict
+
+        if not isinstance(url, str) or not url.strip():
+            raise StoreError("no database address given")
+        self._url = url.strip()
+        try:
+            given = conninfo_to_dict(self._url)
+        except psycopg.Error:  # the driver's message repeats the address, password included: not chained
+            raise StoreError("the database address (CHOKEPOINT_DATABASE_URL) is malformed") from None
+        self._connect_options = {} if "connect_timeout" in given else {"connect_timeout": self.CONNECT_TIMEOUT}
+        self._idle: list = []
+        self._lock = threading.Lock()
+        self._closed = False
+        self._run(self._schema_operation)
+
+    def _schema_operation(self, cur: _Cursor):
+        # Concurrent CREATE TABLE IF NOT EXISTS can collide in PostgreSQL: take a transaction-level lock.
+        cur.execute("BEGIN")
+        try:
+            cur.execute("SELECT pg_advisory_xact_lock(7419303316021)")
+            self._create_schema(cur)
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+        cur.execute("COMMIT")
+
+    def _take(self):
+        import psycopg
+
+        with self._lock:
+            if self._closed:
+                raise StoreError("the saved-scenario store is closed")
+            while self._idle:
+                connection = self._idle.pop()
+                if not connection.closed and not connection.broken:
+                    return connection, True
+        try:
+            return psycopg.connect(self._url, autocommit=True, **self._connect_options), False
+        except psycopg.Error as exc:
+            raise StoreError(f"cannot connect to the scenario database ({type(exc).__name__})") from exc
+
+    def _give_back(self, connection) -> None:
+        with self._lock:
+            if not self._closed and len(self._idle) < self.IDLE_MAX and not connection.closed \
+                    and not connection.broken:
+                self._idle.append(connection)
+                return
+        connection.close()
+
+    def _run(self, operation: Operation) -> Any:
+        import psycopg
+
+        for attempt in (1, 2):
+            connection, reused = self._take()
+            try:
+                with connection.cursor() as cursor:
+                    result = operation(_Cursor(cursor, "%s"))
+            except psycopg.OperationalError as exc:
+                connection.close()
+                # A reused connection may have gone stale (server restart): every operation is idempotent
+                # (insert-if-absent, select, set archived), so try once more on a fresh connection.
+                if reused and attempt == 1:
+                    continue
+                raise StoreError(f"the scenario database is unavailable ({type(exc).__name__})") from exc
+            except psycopg.Error as exc:
+                connection.close()
+                raise StoreError(f"scenario database error ({type(exc).__name__})") from exc
+            except BaseException:
+                connection.close()
+                raise
+            self._give_back(connection)
+            return result
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for connection in idle:
+            connection.close()
+
+    def __repr__(self) -> str:
+        return "PostgresStore(<url>)"
+
+
+def open_store(environ: Mapping[str, str] = os.environ) -> Store:
+    """PostgreSQL if CHOKEPOINT_DATABASE_URL is set, else the DuckDB file scenarios.duckdb in
+    CHOKEPOINT_STORE_DIR (default: store/ at the repository root)."""
+    url = (environ.get("CHOKEPOINT_DATABASE_URL") or "").strip()
+    if url:
+        return PostgresStore(url)
+    folder = Path(environ.get("CHOKEPOINT_STORE_DIR") or DEFAULT_STORE_DIR)
+    return DuckDBStore(folder / STORE_FILE)

@@ -1,0 +1,464 @@
+"""The saved-scenario store: one contract, run on DuckDB and on PostgreSQL.
+
+PostgreSQL runs when CHOKEPOINT_TEST_DATABASE_URL is set (`make test` starts a throwaway server with
+scripts/with-postgres.sh); each test gets its own schema. Multi-process tests run tests/store_worker.py.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import pytest
+
+from chokepoint import store as store_module
+from chokepoint.store import (
+    ID_PATTERN, NAME_MAX, NOTE_MAX, DuckDBStore, InvalidInput, PostgresStore, SavedScenario, Store, StoreError,
+    canonical_settings, clean_name, clean_note, open_store, scenario_id,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKER = ROOT / "tests" / "store_worker.py"
+PG_URL = os.environ.get("CHOKEPOINT_TEST_DATABASE_URL", "").strip()
+MODEL = "test-model-1"  # same as store_worker.MODEL_VERSION
+DATA = "test-data"
+HEADLINE = {"2028": {"nvidia_share": 0.1234567890123456789, "us_at_risk": 12.5, "huawei_units": 1_250_000}}
+
+
+def settings_for(i: int) -> dict[str, float]:  # same as store_worker.settings_for
+    return {"export_controls": float(i), "self_reliance": 60.0}
+
+
+@dataclass
+class Backend:
+    kind: str
+    target: str  # DuckDB file path or PostgreSQL URL (with this test's search_path)
+
+    def open(self) -> Store:
+        return DuckDBStore(self.target) if self.kind == "duckdb" else PostgresStore(self.target)
+
+    def sql(self, query: str) -> list[tuple]:
+        """A raw query straight through the driver (to look at the tables behind the store's back)."""
+        if self.kind == "duckdb":
+            import duckdb
+            connection = duckdb.connect(self.target)
+            try:
+                return connection.execute(query).fetchall()
+            finally:
+                connection.close()
+        import psycopg
+        with psycopg.connect(self.target, autocommit=True) as connection:
+            return connection.execute(query).fetchall()
+
+
+def _with_search_path(url: str, schema: str) -> str:
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k != "options"]
+    query.append(("options", f"-csearch_path={schema}"))
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def backend(request, tmp_path):
+    if request.param == "duckdb":
+        yield Backend("duckdb", str(tmp_path / "store" / "scenarios.duckdb"))
+        return
+    if not PG_URL:
+        pytest.skip("CHOKEPOINT_TEST_DATABASE_URL is not set (make test starts a throwaway PostgreSQL)")
+    import psycopg
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_URL, autocommit=True) as connection:
+        connection.execute(f'CREATE SCHEMA "{schema}"')  # generated name, not user input
+    try:
+        yield Backend("postgres", _with_search_path(PG_URL, schema))
+    finally:
+        with psycopg.connect(PG_URL, autocommit=True) as connection:
+            connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture
+def store(backend):
+    opened = backend.open()
+    yield opened
+    opened.close()
+
+
+def save(store: Store, i: int, name: str | None = None, note: str = "", model: str = MODEL):
+    return store.save(settings_for(i), name or f"scenario {i}", note, model, DATA, {"i": i})
+
+
+def count(backend: Backend) -> int:
+    return backend.sql("SELECT COUNT(*) FROM scenarios")[0][0]
+
+
+# --- pure functions ------------------------------------------------------------------------------------------
+
+def test_canonical_settings_sorts_and_normalises():
+    result = canonical_settings({"self_reliance": 60, "export_controls": -0.0, "budget_growth": 0.1 + 0.2})
+    assert list(result) == ["budget_growth", "export_controls", "self_reliance"]
+    assert result == {"budget_growth": 0.30000000000000004, "export_controls": 0.0, "self_reliance": 60.0}
+    assert all(type(v) is float for v in result.values())
+    assert math.copysign(1.0, result["export_controls"]) == 1.0
+    import numpy as np
+    assert canonical_settings({"a": np.float64(2.5), "b": np.int64(3)}) == {"a": 2.5, "b": 3.0}
+
+
+@pytest.mark.parametrize("bad", [{"a": float("nan")}, {"a": float("inf")}, {"a": -float("inf")}, {"a": "80"},
+                                 {"a": True}, {"a": None}, {1: 2.0}, {"": 1.0}, [("a", 1.0)]])
+def test_canonical_settings_rejects(bad):
+    with pytest.raises(InvalidInput):
+        canonical_settings(bad)
+
+
+def test_scenario_id_is_canonical_and_well_formed():
+    first = scenario_id({"export_controls": 80, "self_reliance": 60, "enforcement": -0.0}, MODEL)
+    same = scenario_id({"enforcement": 0.0, "self_reliance": 60.0, "export_controls": 80.0}, MODEL)
+    assert first == same
+    assert ID_PATTERN.fullmatch(first)
+    assert scenario_id({"export_controls": 80.0}, MODEL) != scenario_id({"export_controls": 80.5}, MODEL)
+    assert scenario_id({"export_controls": 80.0}, MODEL) != scenario_id({"export_controls": 80.0}, "other")
+    # the documented recipe, spelled out
+    import base64
+    import hashlib
+    payload = json.dumps({"model_version": "m", "settings": {"x": 1.0}}, sort_keys=True, separators=(",", ":"))
+    expected = base64.b32encode(hashlib.sha256(payload.encode()).digest()).decode().lower()[:10]
+    assert scenario_id({"x": 1}, "m") == expected
+
+
+def test_clean_name_and_note():
+    assert clean_name("  Hawkish\ttools \n") == "Hawkish tools"
+    assert clean_name("a\x00b\x1bc\x7f") == "abc"
+    assert clean_name("<b>bold</b> & co") == "<b>bold</b> & co"  # never escaped here
+    assert clean_note(" line one\r\nline two\x07 ") == "line one\nline two"
+    assert clean_note("") == "" and clean_note(None) == ""
+    assert clean_name("x" * NAME_MAX) == "x" * NAME_MAX
+    assert clean_note("y" * NOTE_MAX) == "y" * NOTE_MAX
+    for bad in ("", "   ", "\x00\x01", "x" * (NAME_MAX + 1), None, 5):
+        with pytest.raises(InvalidInput, match="name"):
+            clean_name(bad)
+    with pytest.raises(InvalidInput, match="note must be 0-2000 characters"):
+        clean_note("y" * (NOTE_MAX + 1))
+    with pytest.raises(InvalidInput, match="name must be 1-120 characters"):
+        clean_name("x" * 121)
+
+
+# --- the contract, on each backend ------------------------------------------------------------------------------
+
+def test_save_get_round_trip(store):
+    settings = {"export_controls": 80, "self_reliance": 60.5, "budget_growth": 0.1 + 0.2, "reaction": 1e-300}
+    record, created = store.save(settings, "Hawkish tools", "A note\nover two lines", MODEL, DATA, HEADLINE)
+    assert created is True
+    assert isinstance(record, SavedScenario)
+    assert record.id == scenario_id(settings, MODEL)
+    assert record.name == "Hawkish tools" and record.note == "A note\nover two lines"
+    assert record.settings == canonical_settings(settings)
+    assert record.settings["budget_growth"] == 0.30000000000000004 and record.settings["reaction"] == 1e-300
+    assert list(record.settings) == sorted(record.settings)
+    assert (record.model_version, record.data_version) == (MODEL, DATA)
+    assert record.headline == HEADLINE
+    assert record.headline["2028"]["nvidia_share"] == 0.1234567890123456789
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", record.created_at)
+    assert record.archived is False
+    assert store.get(record.id) == record
+
+
+def test_same_inputs_keep_the_original(store, backend):
+    first, created = save(store, 1, name="original", note="first note")
+    again, created_again = store.save({"self_reliance": 60, "export_controls": 1}, "second name", "other",
+                                      MODEL, "newer-data", {"changed": True})
+    assert created and not created_again
+    assert again == first  # name, note, data version, headline and time all the original's
+    assert count(backend) == 1
+
+
+def test_different_inputs_or_model_give_different_ids(store):
+    base, _ = save(store, 1)
+    other_value, created1 = save(store, 2)
+    other_model, created2 = save(store, 1, model="test-model-2")
+    extra_key, created3 = store.save({**settings_for(1), "reaction": 0.0}, "extra", "", MODEL, DATA, {})
+    assert created1 and created2 and created3
+    assert len({base.id, other_value.id, other_model.id, extra_key.id}) == 4
+    # the data version is not part of the id: the same inputs under newer data keep their link
+    assert store.save(settings_for(1), "x", "", MODEL, "newer-data", {})[0].id == base.id
+
+
+def test_canonical_settings_give_the_same_record(store):
+    record, _ = store.save({"a": 80, "b": -0.0}, "first", "", MODEL, DATA, {})
+    again, created = store.save({"b": 0.0, "a": 80.0}, "second", "", MODEL, DATA, {})
+    assert not created and again.id == record.id and again.name == "first"
+
+
+def test_list_newest_first_and_search(store):
+    a, _ = save(store, 1, name="Hawkish tools")
+    b, _ = save(store, 2, name="Soft chips")
+    c, _ = save(store, 3, name="HAWKISH again")
+    assert [r.id for r in store.list()] == [c.id, b.id, a.id]
+    assert [r.id for r in store.list("hawkish")] == [c.id, a.id]
+    assert [r.id for r in store.list("ISH T")] == [a.id]
+    assert [r.id for r in store.list("  chips ")] == [b.id]
+    assert store.list("nothing like it") == []
+    assert [r.id for r in store.list(limit=2)] == [c.id, b.id]
+    with pytest.raises(InvalidInput):
+        store.list(limit=0)
+
+
+def test_search_wildcards_are_literal(store):
+    names = ["100% controls", "1000 units", "a_b", "axb", "back\\slash", "plain"]
+    ids = {name: save(store, i, name=name)[0].id for i, name in enumerate(names)}
+    assert [r.name for r in store.list("100%")] == ["100% controls"]
+    assert [r.name for r in store.list("%")] == ["100% controls"]
+    assert [r.name for r in store.list("a_b")] == ["a_b"]
+    assert [r.name for r in store.list("_")] == ["a_b"]
+    assert [r.name for r in store.list("\\")] == ["back\\slash"]
+    assert [r.name for r in store.list("k\\s")] == ["back\\slash"]
+    assert len(store.list("")) == len(ids)
+
+
+def test_archive_hides_but_keeps(store):
+    a, _ = save(store, 1, name="keep")
+    b, _ = save(store, 2, name="hide")
+    assert store.archive(b.id) is True
+    assert [r.id for r in store.list()] == [a.id]
+    assert store.list("hide") == []
+    listed = store.list(include_archived=True)
+    assert [(r.id, r.archived) for r in listed] == [(b.id, True), (a.id, False)]
+    kept = store.get(b.id)
+    assert kept is not None and kept.archived and kept.name == "hide"
+    assert store.archive(b.id) is True  # still exists
+    resaved, created = save(store, 2, name="new name")
+    assert not created and resaved.archived and resaved.name == "hide"
+    assert store.archive("aaaaaaaaaa") is False
+    assert store.archive("not an id") is False
+
+
+@pytest.mark.parametrize("bad_id", ["", "../x", "'; DROP TABLE scenarios;--", "abcdefghijk", "ABCDEFGHIJ",
+                                    "abcdefghi", "abcdefgh18", "abcdefghij\n", " abcdefghij", None, 12345])
+def test_malformed_ids_are_not_found(store, backend, bad_id):
+    record, _ = save(store, 1)
+    assert store.get(bad_id) is None
+    assert store.archive(bad_id) is False
+    assert count(backend) == 1
+    assert store.get(record.id) == record
+    assert store.get("aaaaaaaaaa") is None  # well formed, unknown
+
+
+def test_oversized_or_empty_text_stores_nothing(store, backend):
+    for name, note, field in [("x" * (NAME_MAX + 1), "", "name"), ("", "", "name"), ("  \t ", "", "name"),
+                              ("ok", "n" * (NOTE_MAX + 1), "note")]:
+        with pytest.raises(InvalidInput, match=field):
+            store.save(settings_for(1), name, note, MODEL, DATA, {})
+    with pytest.raises(InvalidInput, match="headline"):
+        store.save(settings_for(1), "ok", "", MODEL, DATA, {"x": float("nan")})
+    with pytest.raises(InvalidInput, match="setting"):
+        store.save({"export_controls": float("nan")}, "ok", "", MODEL, DATA, {})
+    with pytest.raises(InvalidInput, match="model_version"):
+        store.save(settings_for(1), "ok", "", "", DATA, {})
+    assert count(backend) == 0 and store.list() == []
+    limit, _ = store.save(settings_for(1), "x" * NAME_MAX, "n" * NOTE_MAX, MODEL, DATA, {})
+    assert store.get(limit.id).note == "n" * NOTE_MAX
+
+
+HOSTILE = [
+    "<script>alert('x')</script>",
+    "Robert'); DROP TABLE scenarios;--",
+    "\" OR 1=1 --",
+    "<img src=x onerror=alert(1)> & &amp; \\x00",
+    "Zhōngguó 中国 — 🚀 ‮rtl",
+    "{{template}} ${var} %s %(name)s ?",
+]
+
+
+def test_hostile_text_is_stored_verbatim(store, backend):
+    saved = {}
+    for i, name in enumerate(HOSTILE):
+        note = f"note for {name}\n<b>second</b> line; DELETE FROM scenarios;"
+        record, created = store.save(settings_for(i), name, note, MODEL, DATA, {"label": name})
+        assert created
+        saved[record.id] = (name, note)
+    for scenario, (name, note) in saved.items():
+        record = store.get(scenario)
+        assert (record.name, record.note, record.headline) == (name, note, {"label": name})
+    assert {r.id: r.name for r in store.list()} == {k: v[0] for k, v in saved.items()}
+    assert [r.name for r in store.list("drop table")] == [HOSTILE[1]]
+    assert [r.name for r in store.list("%(name)s")] == [HOSTILE[5]]
+    assert count(backend) == len(HOSTILE)
+
+
+def test_schema_version_is_recorded(store, backend):
+    assert backend.sql("SELECT value FROM store_meta WHERE key = 'schema_version'") == [("1",)]
+    backend.open().close()  # opening again is harmless
+    assert count(backend) == 0
+
+
+def test_threads_saving_overlapping_scenarios(store, backend):
+    jobs = [(k % 40, k) for k in range(200)]
+
+    def one(job):
+        i, k = job
+        return i, k, store.save(settings_for(i), f"scenario {i} try {k}", "", MODEL, DATA, {"k": k})
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        results = list(pool.map(one, jobs))
+    assert len(results) == 200
+    creators = {}
+    for i, k, (record, created) in results:
+        assert record.id == scenario_id(settings_for(i), MODEL)
+        assert record.settings == settings_for(i)
+        if created:
+            assert record.id not in creators
+            creators[record.id] = record
+    assert len(creators) == 40
+    for i, k, (record, created) in results:
+        assert record == creators[record.id]  # everyone sees the first save's record
+    assert count(backend) == 40
+    assert {r.id: r for r in store.list(limit=1000)} == creators
+
+
+def _start_worker(backend: Backend, *args: str) -> subprocess.Popen:
+    process = subprocess.Popen(
+        [sys.executable, str(WORKER), backend.kind, backend.target, *args], cwd=ROOT,
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    line = process.stdout.readline().strip()
+    if line != "ready":
+        process.kill()
+        raise AssertionError(f"worker did not start: {line!r} {process.stderr.read()}")
+    return process
+
+
+def test_two_processes_saving_overlapping_sets(store, backend):
+    workers = [_start_worker(backend, "save", "0", "30"), _start_worker(backend, "save", "10", "40")]
+    for worker in workers:
+        worker.stdin.write("go\n")
+        worker.stdin.flush()
+    results = []
+    for worker in workers:
+        out, err = worker.communicate(timeout=60)
+        assert worker.returncode == 0, err
+        results.extend(json.loads(line) for line in out.splitlines())
+    assert len(results) == 60
+    created = {}
+    for result in results:
+        assert result["id"] == scenario_id(settings_for(result["i"]), MODEL)
+        if result["created"]:
+            assert result["id"] not in created, "two processes both created the same id"
+            created[result["id"]] = result["i"]
+    assert len(created) == 40
+    assert count(backend) == 40
+    assert backend.sql("SELECT COUNT(DISTINCT id) FROM scenarios")[0][0] == 40
+    fresh = backend.open()
+    for i in range(40):
+        record = fresh.get(scenario_id(settings_for(i), MODEL))
+        assert record is not None and record.settings == settings_for(i) and record.headline == {"i": i}
+    fresh.close()
+
+
+def test_acknowledged_saves_survive_kill_9(store, backend):
+    worker = _start_worker(backend, "loop")
+    worker.stdin.write("go\n")
+    worker.stdin.flush()
+    acknowledged = []
+    deadline = time.monotonic() + 30
+    while len(acknowledged) < 5 and time.monotonic() < deadline:
+        line = worker.stdout.readline()
+        if not line:
+            break
+        acknowledged.append(json.loads(line))
+    os.kill(worker.pid, signal.SIGKILL)  # mid-way through the next save
+    worker.wait(timeout=10)
+    assert worker.returncode == -signal.SIGKILL
+    assert len(acknowledged) == 5, worker.stderr.read()
+    fresh = backend.open()
+    for ack in acknowledged:
+        record = fresh.get(ack["id"])
+        assert record is not None, f"acknowledged save {ack} lost"
+        assert record.settings == settings_for(ack["i"])
+    record, created = fresh.save(settings_for(1000), "after the crash", "", MODEL, DATA, {})
+    assert created and fresh.get(record.id) == record
+    fresh.close()
+
+
+def test_open_store_chooses_the_backend(backend, tmp_path, monkeypatch):
+    if backend.kind == "postgres":
+        opened = open_store({"CHOKEPOINT_DATABASE_URL": backend.target, "CHOKEPOINT_STORE_DIR": str(tmp_path)})
+        assert isinstance(opened, PostgresStore)
+        assert not (tmp_path / "scenarios.duckdb").exists()
+    else:
+        folder = tmp_path / "nested" / "store"
+        opened = open_store({"CHOKEPOINT_STORE_DIR": str(folder), "CHOKEPOINT_DATABASE_URL": ""})
+        assert isinstance(opened, DuckDBStore) and (folder / "scenarios.duckdb").exists()
+        monkeypatch.setattr(store_module, "DEFAULT_STORE_DIR", tmp_path / "default")
+        default = open_store({})
+        assert isinstance(default, DuckDBStore) and default.path == tmp_path / "default" / "scenarios.duckdb"
+        default.close()
+    record, _ = save(opened, 7)
+    assert opened.get(record.id) == record
+    opened.close()
+
+
+# --- failures become StoreError ---------------------------------------------------------------------------------
+
+def test_unreachable_postgres_is_a_store_error_without_credentials():
+    with pytest.raises(StoreError) as caught:
+        PostgresStore("postgresql://someone:s3cret-pw@127.0.0.1:1/nothing?connect_timeout=2")
+    assert "s3cret" not in str(caught.value) and "someone" not in str(caught.value)
+    with pytest.raises(StoreError, match="malformed") as caught:
+        PostgresStore("postgresql://someone:s3cret-pw@[broken")
+    assert "s3cret" not in str(caught.value) and caught.value.__cause__ is None
+
+
+def test_unusable_duckdb_path_is_a_store_error(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.raises(StoreError):
+        DuckDBStore(blocker / "scenarios.duckdb")
+    garbage = tmp_path / "garbage.duckdb"
+    garbage.write_bytes(b"this is not a duckdb file" * 200)
+    with pytest.raises(StoreError):
+        DuckDBStore(garbage)
+
+
+def test_duckdb_waits_for_another_process_then_gives_up(tmp_path, monkeypatch):
+    path = tmp_path / "scenarios.duckdb"
+    store = DuckDBStore(path)
+    holder = _start_worker(Backend("duckdb", str(path)), "hold")
+    try:
+        # while the lock is held past the wait, a clear StoreError
+        monkeypatch.setattr(store_module, "LOCK_WAIT_SECONDS", 0.5)
+        started = time.monotonic()
+        with pytest.raises(StoreError, match="busy"):
+            save(store, 1)
+        assert time.monotonic() - started < 5
+        # released within the wait: the save goes through
+        monkeypatch.setattr(store_module, "LOCK_WAIT_SECONDS", 10.0)
+        threading.Timer(0.5, holder.stdin.close).start()
+        record, created = save(store, 1)
+        assert created and store.get(record.id) == record
+    finally:
+        holder.kill()
+        holder.wait()
+    store.close()
+
+
+def test_two_duckdb_stores_on_one_file_in_one_process(tmp_path):
+    path = tmp_path / "scenarios.duckdb"
+    first, second = DuckDBStore(path), DuckDBStore(path)
+
+    def one(k):
+        return (first if k % 2 else second).save(settings_for(k % 10), f"s{k}", "", MODEL, DATA, {})[0].id
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        ids = set(pool.map(one, range(40)))
+    assert ids == {scenario_id(settings_for(i), MODEL) for i in range(10)}
+    assert len(first.list()) == len(second.list()) == 10

@@ -198,3 +198,16 @@ def reported_history_chart(frame: pd.DataFrame, *, title: str, y_title: str, uni
                  alt.Tooltip("value:Q", title=y_title, format=fmt), alt.Tooltip("status:N", title="Status"),
                  alt.Tooltip("source:N", title="Source")],
     ).properties(title=title, height=height)
+
+
+def comparison_chart(frame: pd.DataFrame, *, title: str, y_title: str, unit: str, height: int = 300) -> alt.Chart:
+    """One metric for several scenarios. `frame`: year, scenario, value."""
+    fmt = _value_format(unit)
+    return alt.Chart(frame).mark_line(point=True, strokeWidth=2.5).encode(
+        x=alt.X("year:O", axis=YEAR_AXIS),
+        y=alt.Y("value:Q", title=y_title, axis=alt.Axis(format=fmt)),
+        color=alt.Color("scenario:N", title=None, scale=alt.Scale(scheme="dark2"),
+                        legend=alt.Legend(orient="bottom", columns=1, labelLimit=400)),
+        tooltip=[alt.Tooltip("scenario:N", title="Scenario"), alt.Tooltip("year:O", title="Year"),
+                 alt.Tooltip("value:Q", title=y_title, format=fmt)],
+    ).properties(title=title, height=height)

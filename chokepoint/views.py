@@ -139,6 +139,20 @@ def headlines(run: Run, reference: Run, year: int) -> list[Headline]:
     ]
 
 
+HEADLINE_YEARS = (2026, 2027, 2028, 2029, 2030)
+
+
+def headline_values(run: Run) -> dict[str, dict[str, float]]:
+    """The headline numbers for every projected year, as stored with a saved scenario."""
+    return {str(year): {h.key: h.value for h in headlines(run, run, year)} for year in HEADLINE_YEARS}
+
+
+HEADLINE_LABELS = {"nvidia_share": ("Nvidia share of China", "fraction"),
+                   "domestic_share": ("Domestic vendors' share", "fraction"),
+                   "huawei_units": ("Huawei units", "units"), "us_at_risk": ("US revenue at risk", "USD bn"),
+                   "unmet": ("Unmet demand", "USD bn")}
+
+
 def share_records(run: Run, measure: str = "value") -> list[dict]:
     """Vendor shares by year: 'value' (of realised spend) or 'units_share' (of units shipped)."""
     if measure == "value":

@@ -13,7 +13,8 @@ import streamlit as st
 
 from chokepoint.params import (ADVANCED_LEVERS, ADVANCED_PARAMETERS, HEADLINE_LEVERS, YEARS, FIRST_LEVER_YEAR,
                                ModelInputs, Scenario)
-from chokepoint.ui import resources
+from chokepoint.store import SavedScenario
+from chokepoint.ui import resources, saved
 
 # Presets and Reset set bound widgets through st.session_state (the only way to move a URL-bound widget);
 # Streamlit then logs a warning with a stack trace on every such run because the widget also has a
@@ -33,6 +34,9 @@ class Context:
     reference: Scenario
     year: int
     inputs: ModelInputs
+    saved: SavedScenario | None = None           # the saved scenario on screen, unchanged
+    modified_from: SavedScenario | None = None   # the saved scenario this unsaved view started from
+    migration_notes: tuple[str, ...] = ()
 
     @property
     def settings(self):
@@ -114,6 +118,9 @@ def render(inputs: ModelInputs) -> Context:
         query = {key: st.query_params.get_all(key) for key in st.query_params.keys()}
         problems = address_problems(query, inputs)
         st.session_state["address_notice"] = problems
+    link_problems = saved.open_linked(inputs)
+    if link_problems:
+        st.session_state["address_notice"] = [*st.session_state.get("address_notice", []), *link_problems]
     sidebar = st.sidebar
     sidebar.markdown("### Scenario")
     ec = sidebar.slider(HEADLINE_LEVERS["export_controls"].label, 0, 100,
@@ -158,5 +165,9 @@ def render(inputs: ModelInputs) -> Context:
 
     preset_name = next((n for n, (e, s, _) in inputs.presets.items() if (e, s) == (ec, sr) and not overrides), "")
     scenario = Scenario.create(ec, sr, overrides, inputs, name=preset_name)
+    shown, modified_from, notes = saved.status(scenario)
+    if shown is not None:
+        scenario = Scenario.create(ec, sr, overrides, inputs, name=shown.name)
+    saved.save_form(scenario, inputs)
     reference = Scenario.create(*inputs.presets[reference_name][:2], inputs=inputs, name=reference_name)
-    return Context(scenario, reference, int(year), inputs)
+    return Context(scenario, reference, int(year), inputs, shown, modified_from, tuple(notes))

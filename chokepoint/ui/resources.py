@@ -23,6 +23,13 @@ def database() -> Database:
 
 
 @st.cache_resource(show_spinner=False)
+def store():
+    """The saved-scenario store: PostgreSQL if CHOKEPOINT_DATABASE_URL is set, else a DuckDB file."""
+    from chokepoint.store import open_store
+    return open_store()
+
+
+@st.cache_resource(show_spinner=False)
 def model_inputs() -> ModelInputs:
     return load_model_inputs(database())
 

@@ -8,7 +8,7 @@ from streamlit.runtime.pages_manager import PagesManager
 
 from chokepoint import MODEL_VERSION, views
 from chokepoint.data import DataError
-from chokepoint.ui import controls, resources
+from chokepoint.ui import controls, resources, saved
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = [
@@ -16,6 +16,8 @@ PAGES = [
     ("pages/china_market.py", "China market", ":material/stacked_line_chart:", False),
     ("pages/revenue_exposure.py", "Revenue exposure", ":material/account_balance:", False),
     ("pages/domestic_supply.py", "Domestic supply", ":material/factory:", False),
+    ("pages/library.py", "Library", ":material/bookmarks:", False),
+    ("pages/compare.py", "Compare", ":material/compare_arrows:", False),
     ("pages/methodology.py", "Methodology & sources", ":material/menu_book:", False),
 ]
 CONTEXT_KEY = "_chokepoint_context"
@@ -50,11 +52,17 @@ def page_context() -> controls.Context:
     if notices:
         st.warning("Some settings in this link could not be used as given (the sidebar shows the values in use): "
                    + "; ".join(notices) + ".", icon=":material/link_off:")
+    saved.banner(context.saved, context.modified_from, list(context.migration_notes), context.inputs,
+                 resources.results(context.settings))
     return context
 
 
 def scenario_caption(context: controls.Context) -> None:
-    st.caption(f"Scenario: {context.scenario.label()} · reference: {context.reference.name} · "
+    # A saved scenario's name is user text: escaped. Preset names and settings are the app's own.
+    label = context.scenario.label()
+    if context.saved is not None:
+        label = label.replace(context.scenario.name, saved.plain(context.scenario.name), 1)
+    st.caption(f"Scenario: {label} · reference: {context.reference.name} · "
                f"model {MODEL_VERSION}, data {context.inputs.data_version}")
 
 

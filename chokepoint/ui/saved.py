@@ -1,0 +1,160 @@
+"""Saved scenarios in the UI: open a ?scenario=<id> link, save the current scenario, show its status."""
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+import streamlit as st
+
+from chokepoint import MODEL_VERSION, views
+from chokepoint.migrations import migrate
+from chokepoint.params import ADVANCED_LEVERS, ADVANCED_PARAMETERS, HEADLINE_LEVERS, ModelInputs, Scenario
+from chokepoint.store import ID_PATTERN, NAME_MAX, NOTE_MAX, InvalidInput, SavedScenario, StoreError, canonical_settings
+from chokepoint.ui import resources
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$&])")
+
+
+def plain(text: str) -> str:
+    """User text for st.markdown: every markdown/HTML character escaped, so names show as typed."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def link_for(scenario_id: str) -> str:
+    try:
+        parts = urlsplit(st.context.url or "")
+        base = f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+    except Exception:  # no browser context (tests): a relative link still works
+        base = ""
+    return f"{base}/?scenario={scenario_id}"
+
+
+def _apply(settings: dict[str, float]) -> None:
+    """Set every lever's widget state (before the widgets are created in this run)."""
+    st.session_state["export_controls"] = int(round(settings.get("export_controls", HEADLINE_LEVERS["export_controls"].default)))
+    st.session_state["self_reliance"] = int(round(settings.get("self_reliance", HEADLINE_LEVERS["self_reliance"].default)))
+    for key in (*ADVANCED_LEVERS, *ADVANCED_PARAMETERS):
+        st.session_state[key] = settings.get(key)
+
+
+def open_linked(inputs: ModelInputs) -> list[str]:
+    """If the address names a saved scenario not yet loaded in this session, load its inputs.
+    Returns problems to show; an unknown or malformed id leaves the default scenario and the store untouched."""
+    values = st.query_params.get_all("scenario")
+    if not values:
+        return []
+    scenario_id = values[0].strip()
+    if st.session_state.get("loaded_id") == scenario_id:
+        return []
+    st.session_state.pop("loaded", None)
+    st.session_state.pop("loaded_id", None)
+    if not ID_PATTERN.fullmatch(scenario_id):
+        del st.query_params["scenario"]
+        return [f"`scenario={scenario_id[:40]}` is not a scenario id"]
+    try:
+        record = resources.store().get(scenario_id)
+    except StoreError as exc:
+        return [f"saved scenarios cannot be read right now ({exc}); showing the default scenario"]
+    if record is None:
+        del st.query_params["scenario"]
+        return [f"no saved scenario has the id `{scenario_id}`; showing the default scenario"]
+    settings, notes = migrate(record.settings, record.model_version, inputs)
+    _apply(settings)
+    st.session_state["loaded_id"] = scenario_id
+    st.session_state["loaded"] = (record, settings, notes)
+    return []
+
+
+def status(scenario: Scenario) -> tuple[SavedScenario | None, SavedScenario | None, list[str]]:
+    """(saved scenario shown as is, saved scenario it was modified from, migration notes); keeps the
+    address in step: ?scenario=<id> while the view is the saved one, plain parameters once modified."""
+    loaded = st.session_state.get("loaded")
+    if not loaded:
+        return None, None, []
+    record, settings, notes = loaded
+    if canonical_settings(scenario.settings()) == canonical_settings(_with_defaults(settings)):
+        if st.query_params.get("scenario") != record.id:
+            st.query_params["scenario"] = record.id
+        return record, None, notes
+    if "scenario" in st.query_params:
+        del st.query_params["scenario"]
+    return None, record, notes
+
+
+def _with_defaults(settings: dict[str, float]) -> dict[str, float]:
+    full = {"export_controls": float(HEADLINE_LEVERS["export_controls"].default),
+            "self_reliance": float(HEADLINE_LEVERS["self_reliance"].default)}
+    full.update({k: float(v) for k, v in settings.items()})
+    return full
+
+
+def _save(settings: dict[str, float], data_version: str) -> None:
+    """Save button callback: runs before the page, so the page already shows the result."""
+    st.session_state.pop("save_error", None)
+    try:
+        run = resources.results(tuple(sorted(settings.items())))
+        record, created = resources.store().save(settings, st.session_state.get("save_name", ""),
+                                                 st.session_state.get("save_note", ""), MODEL_VERSION, data_version,
+                                                 views.headline_values(run))
+    except InvalidInput as exc:
+        st.session_state["save_error"] = str(exc)
+    except StoreError as exc:
+        st.session_state["save_error"] = f"Not saved: {exc}. Nothing stored was changed."
+    else:
+        st.session_state["loaded_id"] = record.id
+        st.session_state["loaded"] = (record, dict(record.settings), [])
+        st.session_state["save_message"] = (
+            "Saved." if created else f"These inputs were already saved as “{record.name}”: same link.")
+        st.query_params["scenario"] = record.id
+
+
+def save_form(scenario: Scenario, inputs: ModelInputs) -> None:
+    """The Save action (sidebar, every page): name and optional note; then the permanent link."""
+    with st.sidebar.popover("Save this scenario", icon=":material/bookmark_add:", width="stretch"):
+        st.text_input("Name", max_chars=NAME_MAX, key="save_name", placeholder="e.g. Hawkish tools, soft chips")
+        st.text_area("Note (optional)", max_chars=NOTE_MAX, height=90, key="save_note")
+        st.button("Save", type="primary", key="save_submit", on_click=_save,
+                  args=(scenario.settings(), inputs.data_version))
+        if st.session_state.get("save_error"):
+            st.error(st.session_state["save_error"])
+    message = st.session_state.get("save_message")
+    if message and st.session_state.get("loaded_id") == st.query_params.get("scenario"):
+        st.sidebar.success(message)
+    if st.query_params.get("scenario"):
+        st.sidebar.caption("Permanent link (copy button on the right):")
+        st.sidebar.code(link_for(st.query_params["scenario"]), language=None)
+
+
+def banner(saved: SavedScenario | None, modified_from: SavedScenario | None, notes: list[str],
+           inputs: ModelInputs, current_run: views.Run) -> None:
+    """What a colleague opening a link needs to know: which saved scenario, and whether it changed."""
+    if modified_from is not None:
+        st.info(f"Modified from **{plain(modified_from.name)}** — this view is unsaved; the address now holds its "
+                "parameters.", icon=":material/edit:")
+        return
+    if saved is None:
+        return
+    date = saved.created_at.replace("T", " ").replace("Z", " UTC")
+    lines = [f"**Saved scenario: {plain(saved.name)}** · saved {date} · model {saved.model_version}, "
+             f"data {saved.data_version}"]
+    if saved.note:
+        lines.append(plain(saved.note))
+    if saved.archived:
+        lines.append("*Archived: hidden from the library, the link still works.*")
+    st.success("  \n".join(lines), icon=":material/bookmark:")
+    if notes:
+        st.warning("Inputs mapped to today's model: " + "; ".join(notes) + ".")
+    if saved.model_version != MODEL_VERSION or saved.data_version != inputs.data_version:
+        rows = []
+        current = views.headline_values(current_run)
+        for year, values in saved.headline.items():
+            for key, value in values.items():
+                label, unit = views.HEADLINE_LABELS.get(key, (key, ""))
+                now = current.get(year, {}).get(key, float("nan"))
+                rows.append({"year": int(year), "number": label, "saved": views.format_value(value, unit),
+                             "current": views.format_value(now, unit),
+                             "changed": "yes" if abs(now - value) > 1e-9 * max(1.0, abs(value)) else ""})
+        st.warning(f"Saved with model {saved.model_version} / data {saved.data_version}; these numbers are "
+                   f"recomputed with model {MODEL_VERSION} / data {inputs.data_version}. Saved and current "
+                   "headline numbers side by side:", icon=":material/history:")
+        st.dataframe(rows, hide_index=True, width="stretch")

@@ -1,0 +1,65 @@
+"""Library: every saved scenario, searchable; open, duplicate, archive (archived links keep working)."""
+import streamlit as st
+
+from chokepoint import views
+from chokepoint.store import StoreError
+from chokepoint.ui import resources, saved, shell
+
+context = shell.page_context()
+
+
+def _duplicate(settings: dict) -> None:
+    for key in ("loaded", "loaded_id"):
+        st.session_state.pop(key, None)
+    st.session_state["library_open"] = {k: f"{v:g}" for k, v in settings.items()}
+
+
+def _archive(scenario_id: str) -> None:
+    try:
+        resources.store().archive(scenario_id)
+    except StoreError as exc:
+        st.session_state["library_error"] = f"Not archived: {exc}"
+
+
+if "library_open" in st.session_state:  # a Duplicate click: open the copy, unsaved, on the Scenario page
+    st.switch_page("pages/scenario.py", query_params=st.session_state.pop("library_open"))
+if "library_error" in st.session_state:
+    st.error(st.session_state.pop("library_error"))
+st.title("Library of saved scenarios")
+st.markdown("Every scenario saved from any page (sidebar → **Save this scenario**). Links never die: archiving only "
+            "hides a scenario from this list.")
+
+search_column, archived_column = st.columns([3, 1])
+search = search_column.text_input("Search by name", key="library_search", max_chars=120)
+include_archived = archived_column.toggle("Show archived", key="library_archived")
+try:
+    records = resources.store().list(search, include_archived=include_archived)
+except StoreError as exc:
+    st.error(f"Saved scenarios cannot be read right now: {exc}")
+    records = []
+
+if not records:
+    st.info("No saved scenarios match." if search else "No saved scenarios yet: set the levers, then use "
+            "**Save this scenario** in the sidebar.")
+
+for record in records:
+    with st.container(border=True):
+        text, numbers, actions = st.columns([5, 3, 2])
+        title = f"**{saved.plain(record.name)}**" + ("  ·  *archived*" if record.archived else "")
+        settings = ", ".join(f"{k}={v:g}" for k, v in record.settings.items())
+        text.markdown(f"{title}  \n{saved.plain(record.note[:300])}")
+        text.caption(f"{saved.plain(settings)} · saved {record.created_at[:16].replace('T', ' ')} UTC · "
+                     f"model {record.model_version} · id {record.id}")
+        key_numbers = record.headline.get("2028", {})
+        numbers.markdown(
+            f"2028: Nvidia share **{views.format_value(key_numbers.get('nvidia_share', float('nan')), 'fraction')}**, "
+            f"domestic **{views.format_value(key_numbers.get('domestic_share', float('nan')), 'fraction')}**, "
+            f"US revenue at risk **{views.format_value(key_numbers.get('us_at_risk', float('nan')), 'USD bn')}**")
+        actions.page_link("pages/scenario.py", label="Open", icon=":material/open_in_new:",
+                          query_params={"scenario": record.id})
+        actions.button("Duplicate", key=f"duplicate::{record.id}", icon=":material/content_copy:",
+                       on_click=_duplicate, args=(record.settings,),
+                       help="Open an unsaved copy of these inputs to change and save under a new name")
+        if not record.archived:
+            actions.button("Archive", key=f"archive::{record.id}", icon=":material/archive:", on_click=_archive,
+                           args=(record.id,), help="Hide from this list; the link keeps working")

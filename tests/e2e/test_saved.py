@@ -1,0 +1,69 @@
+"""Saved scenarios in a real browser: save, copy the link, open it elsewhere; archived and old links."""
+from urllib.parse import parse_qs, urlparse
+
+from chokepoint import MODEL_VERSION
+from chokepoint.store import DuckDBStore
+
+from .harness import screenshot, wait_for_app_idle
+from .test_dashboard import open_app, slider_value, wait_for_url
+
+
+def metric_texts(page):
+    return page.locator('[data-testid="stMetricValue"]').all_inner_texts()
+
+
+def test_save_copy_the_link_and_open_it_in_a_new_browser(browser, app_server):
+    first = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = first.new_page()
+    open_app(page, f"{app_server}/?export_controls=70&self_reliance=45")
+    page.get_by_role("button", name="Save this scenario").click()
+    page.get_by_label("Name", exact=True).fill("Briefing <b>A</b>")
+    page.get_by_label("Note (optional)", exact=True).fill("For the Tuesday room")
+    page.wait_for_timeout(300)
+    page.get_by_role("button", name="Save", exact=True).click()
+    wait_for_url(page, lambda q: "scenario" in q)
+    wait_for_app_idle(page, timeout_ms=30000, quiet_ms=400)
+    scenario_id = parse_qs(urlparse(page.url).query)["scenario"][0]
+    link = page.locator('[data-testid="stCode"]').first.inner_text().strip()
+    assert link.endswith(f"/?scenario={scenario_id}") and link.startswith("http")
+    numbers = metric_texts(page)
+    screenshot(page, "saved-after-save")
+
+    second = browser.new_context(viewport={"width": 1400, "height": 1000})
+    colleague = second.new_page()
+    open_app(colleague, link)
+    assert slider_value(colleague, "US export controls") == 70
+    assert slider_value(colleague, "China self-reliance push") == 45
+    assert metric_texts(colleague) == numbers
+    banner = colleague.locator('[data-testid="stAlertContentSuccess"]').first.inner_text()
+    assert "Briefing <b>A</b>" in banner and "For the Tuesday room" in banner and f"model {MODEL_VERSION}" in banner
+    screenshot(colleague, "saved-opened-by-colleague")
+
+    # Moving a slider turns it back into an unsaved scenario with parameters in the address.
+    thumb = colleague.locator('[data-testid="stSlider"]').first.locator('input[type="range"]').first
+    thumb.focus()
+    colleague.keyboard.press("ArrowRight")
+    wait_for_url(colleague, lambda q: "scenario" not in q and q.get("export_controls") == ["71"])
+    wait_for_app_idle(colleague, timeout_ms=30000, quiet_ms=400)
+    assert "Modified from" in colleague.locator('[data-testid="stAlertContentInfo"]').first.inner_text()
+    first.close()
+    second.close()
+
+
+def test_archived_and_older_model_links_still_open(page, fresh_server, tmp_path):
+    store_dir = tmp_path / "shared-store"
+    store = DuckDBStore(store_dir / "scenarios.duckdb")
+    archived, _ = store.save({"export_controls": 55, "self_reliance": 65}, "Retired brief", "", MODEL_VERSION, "x", {})
+    store.archive(archived.id)
+    old, _ = store.save({"export_controls": 35, "self_reliance": 85}, "Last year's view", "", "0.9", "olddata",
+                        {"2028": {"nvidia_share": 0.5}})
+    store.close()
+    server = fresh_server(env={"CHOKEPOINT_STORE_DIR": str(store_dir)})
+    open_app(page, f"{server.url}/?scenario={archived.id}")
+    assert "Archived" in page.locator('[data-testid="stAlertContentSuccess"]').first.inner_text()
+    assert slider_value(page, "US export controls") == 55
+    open_app(page, f"{server.url}/revenue_exposure?scenario={old.id}")
+    assert slider_value(page, "China self-reliance push") == 85
+    warning = page.locator('[data-testid="stAlertContentWarning"]').first.inner_text()
+    assert "Saved with model 0.9" in warning
+    screenshot(page, "saved-old-model-link")

@@ -177,6 +177,13 @@ DDL = (
         archived BOOLEAN NOT NULL DEFAULT FALSE
     )""",
     "CREATE TABLE IF NOT EXISTS store_meta (key TEXT PRIMARY KEY, value TEXT)",
+    """CREATE TABLE IF NOT EXISTS decks (
+        id TEXT PRIMARY KEY,
+        title TEXT NOT NULL,
+        steps TEXT NOT NULL,
+        model_version TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    )""",
 )
 COLUMNS = "id, name, note, settings, model_version, data_version, headline, created_at, archived"
 SQL = {
@@ -188,7 +195,63 @@ SQL = {
     "list": f"SELECT {COLUMNS} FROM scenarios WHERE ({{p}} OR NOT archived) "
             "AND LOWER(name) LIKE LOWER({p}) ESCAPE '\\' ORDER BY created_at DESC, id DESC LIMIT {p}",
     "archive": "UPDATE scenarios SET archived = TRUE WHERE id = {p} RETURNING id",
+    "deck_insert": "INSERT INTO decks (id, title, steps, model_version, created_at) VALUES ({p}, {p}, {p}, {p}, {p}) "
+                   "ON CONFLICT (id) DO NOTHING RETURNING id",
+    "deck_get": "SELECT id, title, steps, model_version, created_at FROM decks WHERE id = {p}",
+    "deck_list": "SELECT id, title, steps, model_version, created_at FROM decks ORDER BY created_at DESC, id DESC "
+                 "LIMIT {p}",
 }
+
+DECK_STEPS_MAX = 12
+STEP_REF = re.compile(r"^(preset:.{1,80}|[a-z2-7]{10})$")
+
+
+@dataclass(frozen=True)
+class DeckStep:
+    ref: str        # "preset:<name>" or a saved scenario id
+    title: str
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class SavedDeck:
+    id: str
+    title: str
+    steps: tuple[DeckStep, ...]
+    model_version: str
+    created_at: str
+
+
+def clean_steps(steps) -> list[DeckStep]:
+    """Validate a deck's steps: 1-12, each a preset or saved-scenario reference, a title and notes."""
+    if not isinstance(steps, (list, tuple)) or not 1 <= len(steps) <= DECK_STEPS_MAX:
+        raise InvalidInput(f"a deck needs 1-{DECK_STEPS_MAX} steps")
+    cleaned = []
+    for number, step in enumerate(steps, 1):
+        ref = step.ref if isinstance(step, DeckStep) else (step or {}).get("ref")
+        title = step.title if isinstance(step, DeckStep) else (step or {}).get("title", "")
+        notes = step.notes if isinstance(step, DeckStep) else (step or {}).get("notes", "")
+        if not isinstance(ref, str) or not STEP_REF.fullmatch(ref):
+            raise InvalidInput(f"step {number} must name a preset or a saved scenario")
+        try:
+            title = clean_name(title)
+        except InvalidInput:
+            raise InvalidInput(f"step {number}: title must be 1-{NAME_MAX} characters") from None
+        cleaned.append(DeckStep(ref, title, clean_note(notes or "")))
+    return cleaned
+
+
+def deck_id(title: str, steps: Sequence[DeckStep], model_version: str) -> str:
+    payload = {"kind": "deck", "model_version": model_version, "title": title,
+               "steps": [[s.ref, s.title, s.notes] for s in steps]}
+    digest = hashlib.sha256(_canonical_json(payload).encode("utf-8")).digest()
+    return base64.b32encode(digest).decode("ascii").lower()[:10]
+
+
+def _row_to_deck(row: Sequence[Any]) -> SavedDeck:
+    id_, title, steps, model_version, created_at = row
+    return SavedDeck(id_, title, tuple(DeckStep(**step) for step in json.loads(steps)), model_version,
+                     _public_time(created_at))
 
 
 def _row_to_record(row: Sequence[Any]) -> SavedScenario:
@@ -276,6 +339,34 @@ class Store(ABC):
             return False
         rows = self._run(lambda cur: cur.execute("archive", (scenario_id,)).fetchall())
         return bool(rows)
+
+    def save_deck(self, title: str, steps, model_version: str) -> tuple[SavedDeck, bool]:
+        """Store a briefing deck (immutable, id from its content, like a scenario). Returns (deck, created)."""
+        title = clean_name(title)
+        cleaned = clean_steps(steps)
+        model_version = _clean_version(model_version, "model_version")
+        new_id = deck_id(title, cleaned, model_version)
+        row = (new_id, title, _canonical_json([{"ref": s.ref, "title": s.title, "notes": s.notes} for s in cleaned]),
+               model_version, _timestamp())
+
+        def operation(cur: _Cursor):
+            inserted = cur.execute("deck_insert", row).fetchall()
+            return bool(inserted), cur.execute("deck_get", (new_id,)).fetchone()
+
+        created, stored = self._run(operation)
+        if stored is None:
+            raise StoreError("the deck was not stored; please try again")
+        return _row_to_deck(stored), created
+
+    def get_deck(self, deck_id_: str) -> SavedDeck | None:
+        if not _valid_id(deck_id_):
+            return None
+        row = self._run(lambda cur: cur.execute("deck_get", (deck_id_,)).fetchone())
+        return None if row is None else _row_to_deck(row)
+
+    def list_decks(self, limit: int = 200) -> list[SavedDeck]:
+        rows = self._run(lambda cur: cur.execute("deck_list", (int(limit),)).fetchall())
+        return [_row_to_deck(row) for row in rows]
 
     @abstractmethod
     def close(self) -> None:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import streamlit as st
 
@@ -21,12 +21,32 @@ def plain(text: str) -> str:
 
 
 def link_for(scenario_id: str) -> str:
+    return f"{_base()}/?scenario={scenario_id}"
+
+
+def _base() -> str:
     try:
         parts = urlsplit(st.context.url or "")
-        base = f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
-    except Exception:  # no browser context (tests): a relative link still works
-        base = ""
-    return f"{base}/?scenario={scenario_id}"
+        return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+    except Exception:
+        return ""
+
+
+def settings_query(settings: dict[str, float]) -> str:
+    return urlencode({k: f"{v:g}" for k, v in sorted(settings.items())})
+
+
+def link_for_settings(settings: dict[str, float]) -> str:
+    return f"{_base()}/?{settings_query(settings)}"
+
+
+def link_for_deck(deck_id: str) -> str:
+    return f"{_base()}/present?deck={deck_id}&step=1"
+
+
+def current_link(context) -> str:
+    """The shareable link of what is on screen: the saved scenario's permanent link, else its parameters."""
+    return link_for(context.saved.id) if context.saved is not None else link_for_settings(context.scenario.settings())
 
 
 def _apply(settings: dict[str, float]) -> None:

@@ -8,7 +8,7 @@ from streamlit.runtime.pages_manager import PagesManager
 
 from chokepoint import MODEL_VERSION, views
 from chokepoint.data import DataError
-from chokepoint.ui import controls, resources, saved
+from chokepoint.ui import controls, exporting, resources, saved
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = [
@@ -17,6 +17,7 @@ PAGES = [
     ("pages/revenue_exposure.py", "Revenue exposure", ":material/account_balance:", False),
     ("pages/domestic_supply.py", "Domestic supply", ":material/factory:", False),
     ("pages/library.py", "Library", ":material/bookmarks:", False),
+    ("pages/present.py", "Briefing mode", ":material/slideshow:", False),
     ("pages/compare.py", "Compare", ":material/compare_arrows:", False),
     ("pages/methodology.py", "Methodology & sources", ":material/menu_book:", False),
 ]
@@ -72,6 +73,7 @@ def chart(kind: str, context: controls.Context, takeaway: str) -> None:
     spec = resources.chart_spec(kind, context.settings, context.reference_settings, context.year)
     st.vega_lite_chart(spec, width="stretch", alt=takeaway)
     st.markdown(f"**Takeaway:** {takeaway}")
+    exporting.chart_buttons(kind, context)
     if st.toggle("Show the data behind this chart", key=f"show-data::{kind}"):
         rows = resources.chart_data(kind, context.settings, context.reference_settings, context.year)["main"]
         st.dataframe(views.table(rows), hide_index=True, width="stretch")

@@ -1,0 +1,92 @@
+"""Assemble briefing material (stamps, packs) for one scenario or a deck. No Streamlit: the caller passes
+the functions that give results and chart specs, so the app, tests and benchmarks share one path."""
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Callable
+
+import pandas as pd
+
+from chokepoint import exports, views
+from chokepoint.params import ModelInputs, Scenario, text
+
+Settings = tuple[tuple[str, float], ...]
+PACK_CHARTS = (("headline_shares", "Share of China's AI-accelerator spend"),
+               ("risk_usd", "China revenue at risk by company"))
+CHART_TITLES = {
+    "headline_shares": "Share of China's AI-accelerator spend (by value)",
+    "shares_value": "Share of China's AI-accelerator market by value",
+    "shares_units": "Share of China's AI-accelerator market by units",
+    "units": "Accelerators sold in China by vendor",
+    "risk_usd": "China revenue at risk by company (USD bn)",
+    "risk_pct": "China revenue at risk by company (% of revenue)",
+    "risk_over_time": "China revenue at risk over time (USD bn)",
+    "supply": "Domestic accelerator output against its limits",
+}
+MODEL_SOURCES = ("Chokepoint model; inputs from data/ (company filings, IDC, Bernstein, SemiAnalysis, "
+                 "TrendForce and others; see the Methodology page)")
+
+
+def settings_key(scenario: Scenario) -> Settings:
+    return tuple(sorted(scenario.settings().items()))
+
+
+@dataclass(frozen=True)
+class Step:
+    title: str
+    scenario: Scenario
+    link: str
+    notes: str = ""
+
+
+def chart_sources(kind: str, sources_by_chart: dict[str, str] | None = None) -> str:
+    return (sources_by_chart or {}).get(kind, MODEL_SOURCES)
+
+
+def chart_stamp(kind: str, step: Step, inputs: ModelInputs, year: int, sources: str = MODEL_SOURCES) -> exports.Stamp:
+    title = CHART_TITLES.get(kind, kind)
+    if kind in ("risk_usd", "risk_pct"):
+        title = f"{title}, {year}"
+    return exports.stamp(title, step.scenario.label(), inputs.data_version, sources, step.link)
+
+
+def scenario_stamp(step: Step, inputs: ModelInputs, what: str = "Scenario results") -> exports.Stamp:
+    return exports.stamp(f"{what}: {step.title}", step.scenario.label(), inputs.data_version, MODEL_SOURCES, step.link)
+
+
+def build_pack(title: str, steps: list[Step], reference: Scenario, year: int, inputs: ModelInputs,
+               results: Callable[[Settings], views.Run], chart_spec: Callable[[str, Settings, Settings, int], dict],
+               sources: pd.DataFrame) -> exports.Pack:
+    """The briefing pack for a list of steps (one scenario: a single step)."""
+    reference_settings = settings_key(reference)
+    reference_run = results(reference_settings)
+    jobs = [(chart_spec(kind, settings_key(step.scenario), reference_settings, year), chart_stamp(kind, step, inputs, year))
+            for step in steps for kind, _ in PACK_CHARTS]
+    with ThreadPoolExecutor(max_workers=2) as pool:  # vl-convert renders outside the GIL: use both cores
+        rendered = list(pool.map(lambda job: exports.chart_png(*job, scale=1.5), jobs))
+    slides = []
+    for index, step in enumerate(steps):
+        settings = settings_key(step.scenario)
+        run = results(settings)
+        numbers = [(h.label, h.formatted(), f"{h.formatted_delta()} vs {reference.name}")
+                   for h in views.headlines(run, reference_run, year)]
+        pngs = rendered[index * len(PACK_CHARTS):(index + 1) * len(PACK_CHARTS)]
+        slides.append(exports.PackSlide(
+            title=step.title, scenario=step.scenario.label(), link=step.link, numbers=numbers, charts=pngs,
+            notes=step.notes, takeaways=[views.share_takeaway(run, year), views.revenue_takeaway(run, year)]))
+    assumptions = [(f"{step.title}", step.scenario.label()) for step in steps]
+    assumptions.append(("Reference scenario", reference.label()))
+    assumptions.append(("Headline year", str(year)))
+    for name, parameter in sorted(inputs.parameters.items()):
+        basis = "judgment" if parameter.basis == "judgment" else f"{parameter.basis}: {', '.join(parameter.source_ids)}"
+        assumptions.append((parameter.label, f"{parameter.default:g} {parameter.unit} ({basis})"))
+    cited = sorted({s for p in inputs.parameters.values() for s in p.source_ids})
+    by_id = sources.set_index("source_id")
+    source_lines = [f"[{sid}] {text(by_id.loc[sid, 'title'])} - {text(by_id.loc[sid, 'url'])} "
+                    f"({text(by_id.loc[sid, 'date'])}; {text(by_id.loc[sid, 'confidence'])})"
+                    for sid in cited if sid in by_id.index]
+    stamp = exports.stamp(title, "; ".join(step.scenario.label() for step in steps), inputs.data_version,
+                          MODEL_SOURCES, steps[0].link if len(steps) == 1 else steps[0].link)
+    subtitle = f"{len(steps)} scenario{'s' if len(steps) > 1 else ''} · reference: {reference.name} · year {year}"
+    return exports.Pack(title, subtitle, slides, assumptions, source_lines, stamp)

@@ -1,0 +1,76 @@
+"""Download buttons for charts, results and briefing packs. Files are generated only when clicked."""
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import streamlit as st
+
+from chokepoint import briefing, exports, views
+from chokepoint.ui import resources, saved
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60] or "chokepoint"
+
+
+def _step(context) -> briefing.Step:
+    title = context.scenario.name or "Current scenario"
+    return briefing.Step(title, context.scenario, saved.current_link(context))
+
+
+def chart_buttons(kind: str, context) -> None:
+    """PNG, SVG and CSV of one chart, each stamped with title, scenario, versions, sources, date and link."""
+    step = _step(context)
+    stamp = briefing.chart_stamp(kind, step, context.inputs, context.year)
+    settings, reference, year = context.settings, context.reference_settings, context.year
+    name = _slug(f"{briefing.CHART_TITLES.get(kind, kind)}-{step.title}")
+
+    def spec():
+        return resources.chart_spec(kind, settings, reference, year)
+
+    def data():
+        rows = resources.chart_data(kind, settings, reference, year)["main"]
+        return exports.stamped_csv(views.table(rows), stamp)
+
+    png, svg, csv, _ = st.columns([1, 1, 1, 3])
+    png.download_button("PNG", lambda: exports.chart_png(spec(), stamp), f"{name}.png", "image/png",
+                        key=f"png::{kind}", on_click="ignore", icon=":material/image:")
+    svg.download_button("SVG", lambda: exports.chart_svg(spec(), stamp), f"{name}.svg", "image/svg+xml",
+                        key=f"svg::{kind}", on_click="ignore", icon=":material/draw:")
+    csv.download_button("CSV", data, f"{name}.csv", "text/csv", key=f"csv::{kind}", on_click="ignore",
+                        icon=":material/table:")
+
+
+def results_button(context, container=st) -> None:
+    step = _step(context)
+    stamp = briefing.scenario_stamp(step, context.inputs)
+
+    def data():
+        return exports.stamped_csv(resources.results(context.settings).tidy, stamp)
+
+    container.download_button("All results (CSV)", data, f"{_slug(step.title)}-results.csv", "text/csv",
+                              key="results_csv", on_click="ignore", icon=":material/download:")
+
+
+def pack_buttons(title: str, steps: list[tuple[str, str | None, str]], resolve, context, key: str,
+                 container=st) -> None:
+    """PPTX and PDF briefing packs. `steps`: (title, reference or None for the current scenario, notes)."""
+
+    def pack() -> exports.Pack:
+        built = []
+        for step_title, ref, notes in steps:
+            if ref is None:
+                built.append(briefing.Step(step_title, context.scenario, saved.current_link(context), notes))
+            else:
+                scenario, link, _ = resolve(ref)
+                built.append(briefing.Step(step_title, scenario, link, notes))
+        return briefing.build_pack(title, built, context.reference, context.year, context.inputs,
+                                   resources.results, resources.chart_spec, resources.table("sources"))
+
+    container.download_button("Briefing pack (PPTX)", lambda: exports.pack_pptx(pack()), f"{_slug(title)}.pptx",
+                              "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+                              key=f"pptx::{key}", on_click="ignore", icon=":material/slideshow:")
+    container.download_button("Handout (PDF)", lambda: exports.pack_pdf(pack()), f"{_slug(title)}.pdf",
+                              "application/pdf", key=f"pdf::{key}", on_click="ignore",
+                              icon=":material/picture_as_pdf:")

@@ -97,7 +97,57 @@ def bench_browser(steps: int = 25) -> None:
         browser.close()
 
 
-BENCHES = {"engine": bench_engine, "script": bench_script_cost, "browser": bench_browser}
+def bench_pack(repeat: int = 3) -> None:
+    """Briefing pack for a five-step deck: PNG charts, PPTX and PDF, offline."""
+    import logging
+
+    logging.getLogger("streamlit").setLevel(logging.ERROR)
+    from chokepoint import briefing, exports
+    from chokepoint.ui import resources
+
+    inputs = resources.model_inputs()
+    levers = [(25, 90), (50, 40), (100, 100), (20, 30), (75, 60)]
+    reference = Scenario.create(inputs=inputs, name="As announced for 2026")
+    samples_pptx, samples_both = [], []
+    for round_ in range(repeat):
+        steps = [briefing.Step(f"Step {i + 1}", Scenario.create(e, abs(s - round_), inputs=inputs), f"http://localhost/?s={i}")
+                 for i, (e, s) in enumerate(levers)]  # new scenarios each round: nothing cached
+        start = time.perf_counter()
+        pack = briefing.build_pack("Bench deck", steps, reference, 2028, inputs, resources.results,
+                                   resources.chart_spec, resources.table("sources"))
+        exports.pack_pptx(pack)
+        middle = time.perf_counter()
+        exports.pack_pdf(pack)
+        samples_pptx.append((middle - start) * 1000.0)
+        samples_both.append((time.perf_counter() - start) * 1000.0)
+    _report("pack: five-step deck, PPTX (target < 5 s)", samples_pptx)
+    _report("pack: five-step deck, PPTX + PDF", samples_both)
+
+
+def bench_uncertainty() -> None:
+    """Monte Carlo bands (1,000 draws x 4 runs in one simulate call), the tornado and goal-seek."""
+    import dataclasses
+
+    from chokepoint.uncertainty import band_table, drivers, run_draws, seek
+
+    inputs = load_model_inputs(build_database(data_dir_from_env()))
+    scenario = Scenario.create(inputs=inputs)
+    tidy = run_scenario(scenario, inputs).tidy()
+    run_draws(scenario, inputs, 1000)  # warm-up
+    _report("uncertainty: run_draws (1,000 draws)", _timed(lambda: run_draws(scenario, inputs, 1000), 30))
+    draws = run_draws(scenario, inputs, 1000)
+    _report("uncertainty: band_table (1,000 draws)",  # a fresh copy each time: no cached metrics
+            _timed(lambda: band_table(dataclasses.replace(draws), tidy), 30))
+    _report("uncertainty: run_draws + band_table",
+            _timed(lambda: band_table(run_draws(scenario, inputs, 1000), tidy), 30))
+    _report("uncertainty: drivers (tornado, 2028)", _timed(
+        lambda: drivers(scenario, inputs, "domestic_share_value", "Domestic (all)", 2028), 30))
+    _report("uncertainty: seek (export_controls, Nvidia revenue)", _timed(
+        lambda: seek(scenario, inputs, "export_controls", "china_revenue_usd_bn", "Nvidia", 2028, 10.0), 30))
+
+
+BENCHES = {"engine": bench_engine, "script": bench_script_cost, "browser": bench_browser, "pack": bench_pack}
+BENCHES["uncertainty"] = bench_uncertainty
 
 
 def main(argv=None) -> None:

@@ -211,3 +211,13 @@ def comparison_chart(frame: pd.DataFrame, *, title: str, y_title: str, unit: str
         tooltip=[alt.Tooltip("scenario:N", title="Scenario"), alt.Tooltip("year:O", title="Year"),
                  alt.Tooltip("value:Q", title=y_title, format=fmt)],
     ).properties(title=title, height=height)
+
+
+def large_type(spec: dict, scale: float = 1.6) -> dict:
+    """The same chart with type sized for the back of a room (presentation mode)."""
+    config = dict(spec.get("config", {}))
+    config["axis"] = {**config.get("axis", {}), "labelFontSize": 11 * scale, "titleFontSize": 12 * scale}
+    config["legend"] = {**config.get("legend", {}), "labelFontSize": 11 * scale, "titleFontSize": 12 * scale,
+                        "symbolSize": 100 * scale}
+    config["title"] = {**config.get("title", {}), "fontSize": 14 * scale, "subtitleFontSize": 10 * scale}
+    return {**spec, "config": config, "height": int(spec.get("height", 320) * 1.25)}

@@ -4,7 +4,7 @@ import time
 import pandas as pd
 import streamlit as st
 
-from chokepoint import MODEL_VERSION, views
+from chokepoint import MODEL_VERSION, charts, views
 from chokepoint.migrations import migrate
 from chokepoint.params import Scenario
 from chokepoint.store import InvalidInput, StoreError
@@ -20,7 +20,8 @@ PRESENT_CSS = """
 [data-testid="stToolbar"], [data-testid="stDecoration"], footer { display: none !important; }
 [data-testid="stMainBlockContainer"] { padding-top: 1.2rem; max-width: 1800px; }
 [data-testid="stMarkdownContainer"] p { font-size: 1.45rem; line-height: 1.45; }
-[data-testid="stMetricValue"] { font-size: 3.4rem !important; }
+[data-testid="stMetricValue"], [data-testid="stMetricValue"] * { font-size: 3.4rem !important; }
+[data-testid="stMetricDelta"] * { font-size: 1.3rem !important; }
 [data-testid="stMetricLabel"] p { font-size: 1.3rem !important; }
 h1 { font-size: 3.2rem !important; }
 </style>
@@ -118,7 +119,7 @@ if deck_id or single:
         column.metric(headline.label, headline.formatted(), headline.formatted_delta(), delta_color="off")
     spec = resources.chart_spec("headline_shares", resources.scenario_key(scenario), context.reference_settings,
                                 context.year)
-    st.vega_lite_chart(spec, width="stretch", alt=views.share_takeaway(run, context.year))
+    st.vega_lite_chart(charts.large_type(spec), width="stretch", alt=views.share_takeaway(run, context.year))
     st.markdown(f"**{views.share_takeaway(run, context.year)}**")
     if notes:
         st.caption("Inputs mapped to today's model: " + "; ".join(notes))

@@ -1,0 +1,59 @@
+"""Briefing mode and downloads in a real browser."""
+import io
+from urllib.parse import parse_qs, urlparse
+
+from PIL import Image
+from pptx import Presentation
+
+from chokepoint import MODEL_VERSION, exports
+from chokepoint.store import DuckDBStore
+
+from .harness import screenshot, wait_for_app_idle
+from .test_dashboard import open_app, wait_for_url
+
+
+def test_presentation_mode_steps_with_the_keyboard(browser, fresh_server, tmp_path):
+    store_dir = tmp_path / "store"
+    store = DuckDBStore(store_dir / "scenarios.duckdb")
+    deck, _ = store.save_deck("Room deck", [
+        {"ref": "preset:Détente", "title": "First: a thaw", "notes": "Open with the thaw"},
+        {"ref": "preset:Both sides hawkish", "title": "Second: both hawkish", "notes": ""}], MODEL_VERSION)
+    store.close()
+    server = fresh_server(env={"CHOKEPOINT_STORE_DIR": str(store_dir)})
+    context = browser.new_context(viewport={"width": 1920, "height": 1080})
+    page = context.new_page()
+    open_app(page, f"{server.url}/present?deck={deck.id}&step=1")
+    assert page.locator("h1").first.inner_text() == "First: a thaw"
+    assert not page.locator('[data-testid="stSidebar"]').is_visible()
+    assert not page.locator('[data-testid="stHeader"]').is_visible()
+    screenshot(page, "present-step-1")
+    page.locator("h1").first.click()  # focus the page, not a widget
+    page.keyboard.press("ArrowRight")
+    wait_for_url(page, lambda q: q.get("step") == ["2"])
+    wait_for_app_idle(page, timeout_ms=30000, quiet_ms=400)
+    assert page.locator("h1").first.inner_text() == "Second: both hawkish"
+    screenshot(page, "present-step-2")
+    page.keyboard.press("ArrowLeft")
+    wait_for_url(page, lambda q: q.get("step") == ["1"])
+    context.close()
+
+
+def test_download_a_chart_png_and_the_briefing_pack(page, app_server):
+    open_app(page, f"{app_server}/?export_controls=65&self_reliance=55")
+    with page.expect_download() as png_download:
+        page.locator('[data-testid="stDownloadButton"]').filter(has_text="PNG").first.click()
+    png = png_download.value
+    assert png.suggested_filename.endswith(".png")
+    image = Image.open(png.path())
+    assert image.format == "PNG"
+    stamp = image.text[exports.STAMP_KEY]
+    assert "export_controls=65, self_reliance=55" in stamp and "export_controls=65" in stamp.split("Link: ")[1]
+
+    with page.expect_download(timeout=60000) as pack_download:
+        page.locator('[data-testid="stDownloadButton"]').filter(has_text="Briefing pack (PPTX)").first.click()
+    pack = pack_download.value
+    assert pack.suggested_filename.endswith(".pptx")
+    deck = Presentation(pack.path())
+    assert len(deck.slides) == 5  # title, the scenario, assumptions, sources, links
+    body = " ".join(s.text_frame.text for s in deck.slides[1].shapes if s.has_text_frame)
+    assert "export_controls=65, self_reliance=55" in body

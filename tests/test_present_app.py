@@ -1,0 +1,87 @@
+"""Briefing mode (AppTest): decks present step by step, warm-up reports failures, bad deck ids are safe."""
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from chokepoint import MODEL_VERSION
+from chokepoint.store import DuckDBStore
+from chokepoint.ui import resources
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch):
+    monkeypatch.delenv("CHOKEPOINT_DATABASE_URL", raising=False)
+    monkeypatch.setenv("CHOKEPOINT_STORE_DIR", str(tmp_path / "store"))
+    resources.store.clear()
+    yield DuckDBStore(tmp_path / "store" / "scenarios.duckdb")
+    resources.store.clear()
+
+
+def present(**query) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=90)
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    at.switch_page("pages/present.py").run()
+    return at
+
+
+def test_a_deck_presents_step_by_step_with_its_notes(store):
+    hawks, _ = store.save({"export_controls": 85, "self_reliance": 50}, "Hawks", "", MODEL_VERSION, "d", {})
+    deck, _ = store.save_deck("Three futures", [
+        {"ref": "preset:Détente", "title": "A thaw", "notes": "Say it softly"},
+        {"ref": hawks.id, "title": "Hawks win", "notes": ""},
+        {"ref": "preset:Both sides hawkish", "title": "Worst case", "notes": ""}], MODEL_VERSION)
+    at = present(deck=deck.id, step="1")
+    assert not at.exception
+    assert at.title[0].value == "A thaw"
+    assert len(at.metric) == 5 and len(at.get("vega_lite_chart")) == 1
+    assert any("Say it softly" in m.value for m in at.markdown)
+    assert at.button(key="present_prev").disabled
+    at.button(key="present_next").click().run()
+    assert at.title[0].value == "Hawks win" and at.query_params["step"] == "2"
+    at.button(key="present_next").click().run()
+    assert at.title[0].value == "Worst case" and at.button(key="present_next").disabled
+    at.button(key="present_prev").click().run()
+    assert at.title[0].value == "Hawks win"
+
+
+def test_check_and_warm_reports_a_step_that_fails(store):
+    deck, _ = store.save_deck("Broken", [{"ref": "preset:Détente", "title": "Fine"},
+                                         {"ref": "zzzzzzzzzz", "title": "Gone"}], MODEL_VERSION)
+    at = present()
+    at.button(key=f"warm::{deck.id}").click().run()
+    assert not at.exception
+    assert any("1 of 2 steps open and compute" in e.value for e in at.error)
+    report = at.dataframe[-1].value
+    assert list(report.status) == ["ok", "FAILED"]
+    opened = present(deck=deck.id, step="2")
+    assert any("Step 2 cannot be shown" in e.value for e in opened.error)
+
+
+@pytest.mark.parametrize("deck_id", ["nosuchdeck", "'; drop table decks; --"])
+def test_unknown_deck_ids_are_reported(store, deck_id):
+    at = present(deck=deck_id)
+    assert not at.exception
+    assert any("No deck has the id" in w.value for w in at.warning)
+
+
+def test_building_a_deck_in_the_page(store):
+    at = present()
+    at.text_input(key="deck_title").input("Quick deck")
+    at.multiselect(key="deck_steps").set_value(["preset:Détente", "preset:Both sides hawkish"])
+    next(b for b in at.button if b.label == "Next: titles and notes").click().run()
+    at.button(key="deck_save").click().run()
+    assert not at.exception
+    decks = store.list_decks()
+    assert len(decks) == 1 and [s.title for s in decks[0].steps] == ["Détente", "Both sides hawkish"]
+    assert any(decks[0].id in c.value for c in at.code)
+
+
+def test_present_the_current_scenario_alone(store):
+    at = present(present="1", export_controls="60", self_reliance="70")
+    assert not at.exception
+    assert len(at.metric) == 5 and len(at.get("vega_lite_chart")) == 1

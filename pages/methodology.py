@@ -1,7 +1,8 @@
 """Methodology & sources: the model in plain words, parameters, sources, validation, known limits."""
 import streamlit as st
 
-from chokepoint import MODEL_VERSION
+from chokepoint import MODEL_VERSION, views
+from chokepoint.params import Scenario
 from chokepoint.ui import resources, shell
 
 context = shell.page_context()
@@ -50,6 +51,30 @@ st.dataframe(validation[["description", "year", "published_value", "low", "high"
                          "sources", "note"]], hide_index=True, width="stretch")
 st.caption("Known conflict, explained rather than forced: IDC's 2025 Nvidia unit share (55%, 2.2M cards) cannot be "
            "reconciled with Nvidia's revenue filings at H20 prices; it most likely counts gaming and workstation cards.")
+
+st.subheader("Broad-semiconductor check against BCG (March 2020)")
+bcg_rows = []
+comparisons = []
+for label, ec, sr, published, bcg_pct in (("Continued escalation (export_controls=75, self_reliance=60)", 75, 60,
+                                           "-16% of revenue, -8 pts of global share (F219)", 16),
+                                          ("Ban on all US chip sales to China (Both sides hawkish)", 100, 100,
+                                           "-37% of revenue, -18 pts of global share (F220)", 37)):
+    run = resources.results(resources.scenario_key(Scenario.create(ec, sr, inputs=context.inputs)))
+    firms = [c for c, _, total in context.inputs.designers + context.inputs.equipment_makers
+             if c in views.US_FIRMS and total == total]
+    at_risk = sum(run.value("revenue_at_risk_usd_bn", c, 2028) for c in firms)
+    totals = sum(t for c, _, t in context.inputs.designers + context.inputs.equipment_makers if c in firms)
+    bcg_rows.append({"setting": label, "BCG (3-5 years)": published,
+                     "model, 2028: US firms' China revenue at risk": f"${at_risk:,.1f}B",
+                     "as % of their base-year revenue": f"{100 * at_risk / totals:.0f}%"})
+    model_pct = 100 * at_risk / totals
+    position = "near" if abs(model_pct - bcg_pct) <= 5 else ("above" if model_pct > bcg_pct else "below")
+    comparisons.append(f"{label.split(' (')[0].lower()}: {model_pct:.0f}% against BCG's {bcg_pct}% ({position})")
+st.dataframe(bcg_rows, hide_index=True, width="stretch")
+st.caption("How it compares: " + "; ".join(comparisons) + ". BCG modelled all US semiconductor firms (memory, analog, "
+           "logic) over 3-5 years; the model covers the US firms in the data (Broadcom and TI left out: their total "
+           "revenue is not sourced), and its counterfactual includes China's fast-growing AI-chip demand that Nvidia "
+           "would otherwise serve, which pushes escalation settings above BCG's figure.")
 
 st.subheader("Chip and system specifications")
 st.dataframe(resources.table("chip_specs"), hide_index=True, width="stretch",

@@ -1,13 +1,15 @@
-"""Command line: `python -m chokepoint run|params|validate`."""
+"""Command line: `python -m chokepoint run|params|validate|drivers|seek`."""
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 
 from chokepoint.data import DataError, get_database, run_query
 from chokepoint.engine import run_scenario
 from chokepoint.params import ScenarioError, load_model_inputs, preset_scenario, scenario_from_settings
+from chokepoint.uncertainty import MAX_DRAWS, QUANTILE_COLUMNS, SEEK_LEVERS, band_table, drivers, run_draws, seek
 from chokepoint.validation import validation_table
 
 
@@ -26,19 +28,82 @@ def _settings(pairs: list[str]) -> dict[str, str]:
     return settings
 
 
+def _bounded_int(name: str, low: int, high: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a whole number between {low} and {high}, "
+                                             f"got {text[:40]!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be between {low} and {high}, got {value}")
+        return value
+    parse.__name__ = name
+    return parse
+
+
+def _finite_float(name: str, positive: bool = False):
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a number, got {text[:40]!r}") from None
+        if not math.isfinite(value) or (positive and value <= 0):
+            raise argparse.ArgumentTypeError(f"must be a finite{' positive' if positive else ''} number, "
+                                             f"got {text[:40]!r}")
+        return value
+    parse.__name__ = name
+    return parse
+
+
+def _scenario_options(command) -> None:
+    command.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                         help="a lever or parameter, e.g. export_controls=80 (repeatable)")
+    command.add_argument("--preset", help="start from a named preset")
+
+
+def _metric_options(command) -> None:
+    command.add_argument("--metric", required=True, help="a metric of the tidy table, e.g. china_share_value")
+    command.add_argument("--entity", required=True, help="e.g. Nvidia, Domestic (all), All")
+    command.add_argument("--year", required=True, type=_bounded_int("--year", 2024, 2030))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m chokepoint", description="Chokepoint scenario engine.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     run = commands.add_parser("run", help="run a scenario and print a tidy table")
-    run.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
-                     help="a lever or parameter, e.g. export_controls=80 (repeatable)")
-    run.add_argument("--preset", help="start from a named preset")
+    _scenario_options(run)
     run.add_argument("--format", choices=("csv", "json"), default="csv")
     run.add_argument("--out", help="write to this file instead of standard output")
+    run.add_argument("--draws", type=_bounded_int("--draws", 1, MAX_DRAWS),
+                     help="add Monte Carlo bands p5,p25,p50,p75,p95 from this many parameter draws")
+    run.add_argument("--seed", type=_bounded_int("--seed", 0, 2 ** 63 - 1),
+                     help="random seed for --draws (default: derived from the scenario's settings)")
+    run.add_argument("--widen", type=_finite_float("--widen", positive=True), default=1.0,
+                     help="scale every parameter range about its default for --draws (default 1)")
+    drivers = commands.add_parser("drivers", help="which parameters move one output most (low/high runs)")
+    _scenario_options(drivers)
+    _metric_options(drivers)
+    drivers.add_argument("--top", type=_bounded_int("--top", 1, 1000), default=12)
+    drivers.add_argument("--format", choices=("table", "csv"), default="table")
+    seek = commands.add_parser("seek", help="the lever value at which an output crosses a target")
+    _scenario_options(seek)
+    seek.add_argument("--lever", required=True, choices=SEEK_LEVERS)
+    _metric_options(seek)
+    seek.add_argument("--target", required=True, type=_finite_float("--target"))
+    seek.add_argument("--keep", required=True, choices=("above", "below"))
     commands.add_parser("params", help="list every parameter with default, range, unit and basis")
     validate = commands.add_parser("validate", help="print the validation table")
     validate.add_argument("--format", choices=("table", "csv"), default="table")
     return parser
+
+
+def _scenario(args, inputs):
+    settings = _settings(args.set)
+    if args.preset:
+        base = preset_scenario(args.preset, inputs)
+        settings = {**base.settings(), **settings}
+    return scenario_from_settings(settings, inputs, name=args.preset or "")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,23 +113,36 @@ def main(argv: list[str] | None = None) -> int:
         database = get_database()
         inputs = load_model_inputs(database)
         if args.command == "run":
-            settings = _settings(args.set)
-            if args.preset:
-                base = preset_scenario(args.preset, inputs)
-                settings = {**base.settings(), **settings}
-            scenario = scenario_from_settings(settings, inputs, name=args.preset or "")
+            scenario = _scenario(args, inputs)
             table = run_scenario(scenario, inputs).tidy()
+            if args.draws is not None:
+                bands = band_table(run_draws(scenario, inputs, args.draws, args.seed, args.widen), table)
+                for column in QUANTILE_COLUMNS:
+                    table[column] = bands[column].to_numpy()
             if args.format == "csv":
                 output = table.to_csv(index=False, float_format="%.6g")
             else:
                 output = json.dumps(table.to_dict(orient="records"), indent=1, allow_nan=False,
-                                    default=float) if not table.value.isna().any() else \
+                                    default=float) if not table.isna().any().any() else \
                     table.to_json(orient="records", indent=1)
             if args.out:
                 with open(args.out, "w", encoding="utf-8") as handle:
                     handle.write(output)
             else:
                 sys.stdout.write(output)
+        elif args.command == "drivers":
+            frame = drivers(_scenario(args, inputs), inputs, args.metric, args.entity, args.year, args.top)
+            if args.format == "csv":
+                sys.stdout.write(frame.to_csv(index=False, float_format="%.6g"))
+            else:
+                cols = ["parameter", "basis", "low", "high", "output_low", "output_high", "swing"]
+                sys.stdout.write(frame[cols].to_string(index=False, float_format=lambda v: f"{v:,.4g}") + "\n")
+        elif args.command == "seek":
+            result = seek(_scenario(args, inputs), inputs, args.lever, args.metric, args.entity, args.year,
+                          args.target, args.keep)
+            value = "none" if result.value is None else f"{result.value:g}"
+            achieved = "none" if result.achieved is None else f"{result.achieved:.6g}"
+            sys.stdout.write(f"value: {value}\nachieved: {achieved}\n{result.message}\n")
         elif args.command == "params":
             frame = run_query("model_parameters", database)
             frame["basis"] = [b if b == "judgment" else f"{b}: {s}" for b, s in

@@ -1,0 +1,672 @@
+"""Uncertainty, drivers and goal-seek: the compute layer (pure numpy/pandas, no Streamlit, no I/O).
+
+- `run_draws` + `band_table`: Monte Carlo bands. Every parameter with a range is drawn from a triangular
+  distribution (low, default, high); the "Chinese industrial execution" parameters share one latent factor
+  (Gaussian copula, loading `execution_factor_loading`). One `engine.simulate` call evaluates the four runs
+  revenue at risk needs (scenario, controls off, push off, both off) for every draw.
+- `drivers`: one-at-a-time low/high runs (a tornado), all in one simulate call.
+- `attribution`: a company's revenue at risk split into US controls alone, China's policy alone and their
+  interaction.
+- `seek`: the lever value at which an output crosses a target.
+
+The deterministic run is at the parameter defaults, which are the modes of the triangular distributions; for
+skewed ranges the mode is not the median, so a deterministic value may sit near or outside a P5-P95 band.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+
+from chokepoint.engine import (VENDORS, LeverPaths, parameter_arrays, revenue_at_risk, run_scenario, simulate,
+                               stack_runs)
+from chokepoint.params import (ADVANCED_LEVERS, HEADLINE_LEVERS, YEARS, ModelInputs, Scenario, ScenarioError)
+
+# "Chinese industrial execution": good or bad execution moves these together (MODEL.md, Monte Carlo).
+EXECUTION_PARAMETERS = (
+    "smic_capacity_2025_kwpm", "wafer_growth_base", "ai_wafer_share_2025", "yield_2025", "learning_rate",
+    "domestic_hbm_2025_m", "domestic_hbm_growth",
+)
+LOADING_PARAMETER = "execution_factor_loading"
+DEFAULT_LOADING = 0.6  # used only if data/parameters.csv lacks the row
+# Parameters that shape the draws but not a deterministic run: never drawn, never in a tornado.
+UNCERTAINTY_ONLY = frozenset({LOADING_PARAMETER})
+# Hard limits the engine's formulas need, beyond "fractions in [0, 1]" and "positive stays positive":
+# HBM imports divide by (cutoff - 50); the learning exponent is -log2(1 - rate).
+STRUCTURAL_BOUNDS = {"hbm_import_cutoff": (51.0, None), "learning_rate": (None, 0.9)}
+
+QUANTILES = (5, 25, 50, 75, 95)
+QUANTILE_COLUMNS = tuple(f"p{q}" for q in QUANTILES)
+BAND_COLUMNS = ["year", "metric", "entity", "unit", "value", *QUANTILE_COLUMNS]
+MAX_DRAWS = 20000
+
+US_FIRMS = ("Nvidia", "AMD", "Intel", "Qualcomm", "Broadcom", "Micron", "Texas Instruments",
+            "Applied Materials", "Lam Research", "KLA")
+# Headline probabilities: presentation choices, not model parameters.
+# (metric, entity, threshold, below, subject); entity "US firms" sums US_FIRMS; threshold None = the
+# deterministic (central) estimate.
+HEADLINE_THRESHOLDS = (
+    ("china_share_value", "Nvidia", 0.20, True, "Nvidia's share of China's AI-chip market"),
+    ("domestic_share_value", "Domestic (all)", 0.50, False, "domestic vendors' share of China's AI-chip market"),
+    ("china_units", "Huawei", 1_000_000.0, False, "the number of Huawei AI chips sold in China"),
+    ("revenue_at_risk_usd_bn", "US firms", None, False, "US firms' China revenue at risk"),
+    ("china_unmet_demand_usd_bn", "All", 50.0, False, "China's unmet AI-chip demand"),
+)
+
+SEEK_LEVERS = ("export_controls", "self_reliance", *ADVANCED_LEVERS)
+SEEK_COARSE_STEP = 2.0
+SEEK_RESOLUTION = 0.1
+SEEK_TOLERANCE = 1e-9  # relative: outputs this close to the target count as meeting it
+
+
+# ---------------------------------------------------------------------------------------------- sampling
+
+def _phi(z: np.ndarray) -> np.ndarray:
+    """Standard normal CDF (exact, via math.erfc; numpy has no erf and scipy is not a dependency)."""
+    return 0.5 * np.frompyfunc(math.erfc, 1, 1)(-np.asarray(z, dtype=float) / math.sqrt(2.0)).astype(float)
+
+
+def _triangular_ppf(u: np.ndarray, low: float, mode: float, high: float) -> np.ndarray:
+    """Inverse CDF of the triangular distribution; u in [0, 1]."""
+    width = high - low
+    if width <= 0:
+        return np.full_like(u, mode, dtype=float)
+    cut = (mode - low) / width
+    left = low + np.sqrt(u * width * (mode - low))
+    right = high - np.sqrt((1.0 - u) * width * (high - mode))
+    return np.where(u < cut, left, right)
+
+
+def sampling_range(parameter, widen: float = 1.0) -> tuple[float, float]:
+    """The (low, high) a parameter is drawn between after widening and clipping.
+
+    Widening scales the distances from the default by `widen`. Then: a fraction stays in [0, 1]; a parameter
+    whose range starts at 0 or above never goes negative; one whose range starts above 0 never falls below
+    low / widen (so it stays positive, shrinking at most geometrically); STRUCTURAL_BOUNDS apply last.
+    """
+    d = parameter.default
+    low = d - widen * (d - parameter.low)
+    high = d + widen * (parameter.high - d)
+    if parameter.unit.startswith("fraction"):
+        low, high = max(low, 0.0), min(high, 1.0)
+    if parameter.low >= 0:
+        low = max(low, 0.0)
+    if parameter.low > 0:
+        low = max(low, parameter.low / max(widen, 1.0))
+    floor, ceiling = STRUCTURAL_BOUNDS.get(parameter.name, (None, None))
+    if floor is not None:
+        low = max(low, min(floor, d))
+    if ceiling is not None:
+        high = min(high, max(ceiling, d))
+    return low, high
+
+
+def _check_widen(widen) -> float:
+    try:
+        widen = float(widen)
+    except (TypeError, ValueError):
+        raise ScenarioError(f"widen must be a positive number, got {str(widen)[:40]!r}") from None
+    if not math.isfinite(widen) or widen <= 0:
+        raise ScenarioError(f"widen must be a positive finite number, got {widen:g}")
+    return widen
+
+
+def _check_draws(draws) -> int:
+    if isinstance(draws, bool) or not isinstance(draws, (int, np.integer)):
+        raise ScenarioError(f"draws must be a whole number between 1 and {MAX_DRAWS}, got {str(draws)[:40]!r}")
+    if not 1 <= int(draws) <= MAX_DRAWS:
+        raise ScenarioError(f"draws must be between 1 and {MAX_DRAWS}, got {int(draws)}")
+    return int(draws)
+
+
+def execution_loading(inputs: ModelInputs, fixed: Mapping[str, float] = {}) -> float:
+    parameter = inputs.parameters.get(LOADING_PARAMETER)
+    loading = float(fixed.get(LOADING_PARAMETER, parameter.default if parameter else DEFAULT_LOADING))
+    if not -1.0 <= loading <= 1.0:
+        raise ScenarioError(f"{LOADING_PARAMETER} must be between -1 and 1, got {loading:g}")
+    return loading
+
+
+def sample_parameters(inputs: ModelInputs, n: int, seed: int, widen: float = 1.0,
+                      fixed: Mapping[str, float] = {}) -> dict[str, np.ndarray]:
+    """n draws of every parameter, each an array of shape (n,), ready for `engine.simulate`.
+
+    Triangular(low, default, high) for every parameter with low < high (ranges widened by `widen`, see
+    `sampling_range`); the EXECUTION_PARAMETERS are correlated through one shared latent factor; everything
+    else is independent. Parameters in `fixed` (a scenario's overrides) and those without a range are constant.
+    The random streams do not depend on `fixed` or `widen`: fixing one parameter leaves the others' draws as
+    they were, and widening moves each draw away from the default in proportion.
+    """
+    n = _check_draws(n)
+    widen = _check_widen(widen)
+    rng = np.random.default_rng(seed)
+    names = sorted(inputs.parameters)
+    uniforms = rng.random((len(names), n))
+    factor = rng.standard_normal(n)
+    noise = rng.standard_normal((len(EXECUTION_PARAMETERS), n))
+    loading = execution_loading(inputs, fixed)
+    latent = loading * factor[None, :] + math.sqrt(max(0.0, 1.0 - loading ** 2)) * noise
+    correlated = dict(zip(EXECUTION_PARAMETERS, _phi(latent)))
+
+    out = {}
+    for i, name in enumerate(names):
+        parameter = inputs.parameters[name]
+        if name in fixed:
+            out[name] = np.full(n, float(fixed[name]))
+        elif parameter.low < parameter.high and name not in UNCERTAINTY_ONLY:
+            low, high = sampling_range(parameter, widen)
+            u = correlated.get(name, uniforms[i])
+            out[name] = _triangular_ppf(u, low, parameter.default, high)
+        else:
+            out[name] = np.full(n, parameter.default)
+    return out
+
+
+def scenario_seed(scenario: Scenario) -> int:
+    """A stable seed from the scenario's canonical settings (not its name): same scenario, same bands."""
+    canonical = json.dumps(sorted((k, float(v)) for k, v in scenario.settings().items()), separators=(",", ":"))
+    return int.from_bytes(hashlib.sha256(canonical.encode()).digest()[:8], "big") >> 1
+
+
+# ----------------------------------------------------------------------------------------------- metrics
+
+class Metrics:
+    """Tidy-table metrics as arrays of shape (runs, years), computed from raw engine output exactly as
+    `engine.tidy_rows` does, for every run in the scenario block (the first `runs` rows; revenue at risk
+    uses the four blocks of `runs` rows each, in `engine.stack_runs` order)."""
+
+    def __init__(self, raw: Mapping, inputs: ModelInputs, runs: int):
+        self.raw, self.inputs, self.runs = raw, inputs, runs
+
+    def _block0(self, key):
+        return self.raw[key][: self.runs]
+
+    @cached_property
+    def realised(self):
+        return self._block0("value").sum(axis=2) + self._block0("grey_value")
+
+    @cached_property
+    def risk(self):
+        return revenue_at_risk(self.raw["revenue"], self.runs)
+
+    @cached_property
+    def catalogue(self) -> list[tuple[str, str, str]]:
+        """(metric, entity, unit) in the order of `engine.tidy_rows`."""
+        rows = [("china_share_value", e, "fraction") for e in (*VENDORS, "Grey market")]
+        rows += [("china_units", e, "units") for e in (*VENDORS, "Grey market", "Domestic (all)")]
+        rows += [("china_spend_usd_bn", e, "USD bn") for e in (*VENDORS, "Grey market")]
+        rows += [("us_legal_share_of_demand", "US vendors", "fraction"),
+                 ("china_desired_spend_usd_bn", "All", "USD bn"),
+                 ("china_realised_spend_usd_bn", "All", "USD bn"),
+                 ("china_unmet_demand_usd_bn", "All", "USD bn"),
+                 ("domestic_share_value", "Domestic (all)", "fraction"),
+                 ("global_share_value", "Nvidia", "fraction"),
+                 ("domestic_capacity_units", "Domestic (all)", "units"),
+                 ("domestic_logic_capacity_units", "Domestic (all)", "units"),
+                 ("domestic_hbm_capacity_units", "Domestic (all)", "units"),
+                 ("domestic_yield", "Domestic (all)", "fraction"),
+                 ("advanced_wafers_kwpm", "SMIC", "k wafers per month"),
+                 ("us_licence_fee_usd_bn", "US government", "USD bn"),
+                 ("mandated_segment", "All", "fraction")]
+        for company in self.raw["revenue"]:
+            rows += [(m, company, u) for m, u in _COMPANY_METRICS]
+        rows += [("equipment_china_revenue_change", "All equipment makers", "fraction"),
+                 ("revenue_at_risk_usd_bn", "US chip designers", "USD bn")]
+        return rows
+
+    @cached_property
+    def units_of(self) -> dict[tuple[str, str], str]:
+        return {(m, e): u for m, e, u in self.catalogue}
+
+    def get(self, metric: str, entity: str) -> np.ndarray:
+        if (metric, entity) not in self.units_of:
+            raise ScenarioError(_unknown_metric(metric, entity, self.catalogue))
+        raw, value = self.raw, self._block0("value")
+        if metric in ("china_share_value", "china_spend_usd_bn"):
+            series = self._block0("grey_value") if entity == "Grey market" else value[:, :, VENDORS.index(entity)]
+            return series / self.realised if metric == "china_share_value" else series / 1e9
+        if metric == "china_units":
+            if entity == "Grey market":
+                return self._block0("grey_units")
+            units = self._block0("units")
+            return units[:, :, 2:].sum(axis=2) if entity == "Domestic (all)" else units[:, :, VENDORS.index(entity)]
+        simple = {
+            "us_legal_share_of_demand": lambda: value[:, :, :2].sum(axis=2) / self._block0("budget"),
+            "china_desired_spend_usd_bn": lambda: self._block0("budget") / 1e9,
+            "china_realised_spend_usd_bn": lambda: self.realised / 1e9,
+            "china_unmet_demand_usd_bn": lambda: self._block0("unmet") / 1e9,
+            "domestic_share_value": lambda: value[:, :, 2:].sum(axis=2) / self.realised,
+            "global_share_value": lambda: self._block0("nvidia_global_share"),
+            "domestic_capacity_units": lambda: self._block0("capacity_units"),
+            "domestic_logic_capacity_units": lambda: self._block0("logic_cap_units"),
+            "domestic_hbm_capacity_units": lambda: _finite_or_nan(self._block0("hbm_cap_units")),
+            "domestic_yield": lambda: self._block0("yield"),
+            "advanced_wafers_kwpm": lambda: self._block0("wafers_kwpm"),
+            "us_licence_fee_usd_bn": lambda: self._block0("fee_paid") / 1e9,
+            "mandated_segment": lambda: self._block0("mandate"),
+        }
+        if metric in simple:
+            return simple[metric]()
+        if metric == "equipment_china_revenue_change":
+            equipment = sum(self.risk[c]["scenario"] for c, _, _ in self.inputs.equipment_makers)
+            return equipment / equipment[:, :1] - 1.0
+        if entity == "US chip designers":
+            designers = {c for c, _, _ in self.inputs.designers}
+            total = 0.0
+            for company, parts in self.risk.items():
+                if company in designers and company not in ("ASML", "Tokyo Electron"):
+                    total = total + parts["total"]
+            return total / 1e9
+        parts = self.risk[entity]
+        if metric == "revenue_at_risk_pct_of_revenue":
+            totals = {c: t for c, _, t in self.inputs.designers + self.inputs.equipment_makers}
+            bases = {c: b for c, b, _ in self.inputs.designers + self.inputs.equipment_makers}
+            would_have = totals[entity] - bases[entity] + parts["counterfactual"] / 1e9
+            return 100.0 * parts["total"] / 1e9 / would_have
+        return parts[_COMPANY_PART[metric]] / 1e9
+
+    def at(self, metric: str, entity: str, year: int) -> np.ndarray:
+        return self.get(metric, entity)[:, _year_index(year)]
+
+
+_COMPANY_METRICS = (
+    ("china_revenue_usd_bn", "USD bn"), ("counterfactual_china_revenue_usd_bn", "USD bn"),
+    ("revenue_at_risk_usd_bn", "USD bn"), ("revenue_at_risk_us_controls_usd_bn", "USD bn"),
+    ("revenue_at_risk_china_policy_usd_bn", "USD bn"), ("revenue_at_risk_pct_of_revenue", "percent"),
+)
+_COMPANY_PART = {"china_revenue_usd_bn": "scenario", "counterfactual_china_revenue_usd_bn": "counterfactual",
+                 "revenue_at_risk_usd_bn": "total", "revenue_at_risk_us_controls_usd_bn": "us_controls",
+                 "revenue_at_risk_china_policy_usd_bn": "china_policy"}
+
+
+def _finite_or_nan(array):
+    return np.where(np.isfinite(array), array, np.nan)
+
+
+def _year_index(year) -> int:
+    try:
+        return YEARS.index(int(year))
+    except (TypeError, ValueError):
+        raise ScenarioError(f"year must be one of {YEARS[0]}-{YEARS[-1]}, got {year!r}") from None
+
+
+def _unknown_metric(metric, entity, catalogue) -> str:
+    metrics = list(dict.fromkeys(m for m, _, _ in catalogue))
+    if metric not in metrics:
+        return f"unknown metric {metric!r}; known: {', '.join(metrics)}"
+    entities = [e for m, e, _ in catalogue if m == metric]
+    return f"unknown entity {entity!r} for {metric}; known: {', '.join(entities)}"
+
+
+def metric_catalogue(inputs: ModelInputs) -> list[tuple[str, str, str]]:
+    """Every (metric, entity, unit) the tidy table, the bands, drivers and seek know."""
+    return Metrics({"revenue": {c: None for c, _, _ in inputs.designers + inputs.equipment_makers}},
+                   inputs, 1).catalogue
+
+
+def check_metric(inputs: ModelInputs, metric: str, entity: str, year) -> tuple[str, int]:
+    """Validate a (metric, entity, year) triple; returns (unit, year index). Raises ScenarioError."""
+    catalogue = metric_catalogue(inputs)
+    units = {(m, e): u for m, e, u in catalogue}
+    if (metric, entity) not in units:
+        raise ScenarioError(_unknown_metric(metric, entity, catalogue))
+    return units[(metric, entity)], _year_index(year)
+
+
+# ------------------------------------------------------------------------------------------ Monte Carlo
+
+@dataclass(frozen=True)
+class DrawResult:
+    """Raw engine output for the four runs x `draws` parameter draws (block order of `stack_runs`)."""
+
+    scenario: Scenario
+    inputs: ModelInputs
+    draws: int
+    seed: int
+    widen: float
+    params: Mapping[str, np.ndarray]  # the sampled values, shape (draws,)
+    raw: Mapping
+
+    @cached_property
+    def metrics(self) -> Metrics:
+        return Metrics(self.raw, self.inputs, self.draws)
+
+    def values(self, metric: str, entity: str, year: int) -> np.ndarray:
+        """One metric in one year across the draws, shape (draws,)."""
+        if entity == "US firms" and metric in ("china_revenue_usd_bn", "revenue_at_risk_usd_bn"):
+            return sum(self.metrics.at(metric, c, year) for c in US_FIRMS)
+        return self.metrics.at(metric, entity, year)
+
+
+def run_draws(scenario: Scenario, inputs: ModelInputs, draws: int = 1000, seed: int | None = None,
+              widen: float = 1.0) -> DrawResult:
+    """Monte Carlo: `draws` parameter draws x the 4 runs of revenue at risk, in one simulate call.
+    Seed None: `scenario_seed(scenario)`, so a scenario always draws the same bands."""
+    draws = _check_draws(draws)
+    seed = scenario_seed(scenario) if seed is None else int(seed)
+    fixed = {k: v for k, v in scenario.overrides if k in inputs.parameters}
+    sampled = sample_parameters(inputs, draws, seed, widen, fixed)
+    tiled = {k: np.tile(v, 4) for k, v in sampled.items()}
+    raw = simulate(stack_runs(scenario, inputs, draws), tiled, inputs)
+    return DrawResult(scenario, inputs, draws, seed, float(widen), sampled, raw)
+
+
+def _percentiles(array: np.ndarray) -> np.ndarray:
+    """np.percentile(array, QUANTILES, axis=-1) (linear method) from one in-place sort (array is reordered):
+    twice as fast for the band table. A series with any NaN gets NaN quantiles, as np.percentile gives."""
+    array.sort(axis=-1)  # NaN sorts last
+    ordered = array
+    n = ordered.shape[-1]
+    position = (n - 1) * np.asarray(QUANTILES, dtype=float) / 100.0
+    below = np.floor(position).astype(int)
+    above = np.minimum(below + 1, n - 1)
+    weight = position - below
+    with np.errstate(invalid="ignore"):
+        q = ordered[..., below] * (1.0 - weight) + ordered[..., above] * weight
+    q[np.isnan(ordered[..., -1])] = np.nan
+    return np.moveaxis(q, -1, 0)
+
+
+def band_table(draw_result: DrawResult, deterministic_tidy: pd.DataFrame | None = None) -> pd.DataFrame:
+    """year, metric, entity, unit, value (deterministic run), p5, p25, p50, p75, p95: one row per row of the
+    deterministic tidy table (same order). Quantiles are empty (NaN) where a metric has no band."""
+    if deterministic_tidy is None:
+        deterministic_tidy = run_scenario(draw_result.scenario, draw_result.inputs).tidy()
+    metrics = draw_result.metrics
+    index = {(m, e): i for i, (m, e, _) in enumerate(metrics.catalogue)}
+    q = _percentiles(np.stack([metrics.get(m, e).T for m, e, _ in metrics.catalogue]))  # (q, metrics, years)
+    table = deterministic_tidy[["year", "metric", "entity", "unit", "value"]].reset_index(drop=True)
+    rows, cols, found = [], [], []
+    for metric, entity, year in zip(table["metric"].tolist(), table["entity"].tolist(), table["year"].tolist()):
+        i = index.get((metric, entity))
+        y = int(year) - YEARS[0]
+        ok = i is not None and 0 <= y < len(YEARS)
+        rows.append(i if ok else 0)
+        cols.append(y if ok else 0)
+        found.append(ok)
+    picked = q[:, rows, cols]
+    picked[:, ~np.asarray(found, dtype=bool)] = np.nan
+    for k, column in enumerate(QUANTILE_COLUMNS):
+        table[column] = picked[k]
+    return table[BAND_COLUMNS]
+
+
+# ------------------------------------------------------------------------------------ probabilities
+
+def _format_value(value: float, unit: str, digits: int = 3) -> str:
+    """A value in words: 0.2 fraction -> "20%", 50 USD bn -> "$50bn", 1e6 units -> "1 million units"."""
+    if unit == "fraction":
+        return f"{100 * value:.{digits}g}%"
+    if unit == "percent":
+        return f"{value:.{digits}g}%"
+    if unit == "USD bn":
+        return f"${value:,.{digits}g}bn" if abs(value) < 10 ** digits else f"${value:,.0f}bn"
+    if unit == "units":
+        return f"{value / 1e6:.{digits}g} million units" if abs(value) >= 1e6 else f"{value:,.0f} units"
+    return f"{value:,.{digits + 1}g} {unit}"
+
+
+def probability_sentence(values: np.ndarray, threshold: float, below: bool, what: str, year: int, unit,
+                         threshold_text: str | None = None) -> str:
+    """E.g. "In 9 of 10 draws Nvidia's share of China's AI-chip market in 2028 is below 20%."
+
+    Rounded to n of 10 draws; "In all draws" / "In no draw" only when it is exactly so, and "over 9" /
+    "under 1" when rounding would otherwise claim it. `threshold_text` replaces the formatted threshold.
+    """
+    values = np.asarray(values, dtype=float)
+    hits = values < threshold if below else values > threshold
+    share = float(hits.mean()) if values.size else 0.0
+    tenths = int(math.floor(share * 10 + 0.5))
+    if share == 1.0:
+        lead = "In all draws"
+    elif share == 0.0:
+        lead = "In no draw"
+    elif tenths >= 10:
+        lead = "In over 9 of 10 draws"
+    elif tenths <= 0:
+        lead = "In under 1 of 10 draws"
+    else:
+        lead = f"In {tenths} of 10 draws"
+    side = "below" if below else "above"
+    return f"{lead} {what} in {year} is {side} {threshold_text or _format_value(threshold, unit)}."
+
+
+def headline_probabilities(draw_result: DrawResult, year: int) -> list[str]:
+    """One sentence per HEADLINE_THRESHOLDS entry, for `year`."""
+    _year_index(year)
+    central = None
+    sentences = []
+    for metric, entity, threshold, below, what in HEADLINE_THRESHOLDS:
+        values = draw_result.values(metric, entity, year)
+        unit = draw_result.metrics.units_of[(metric, "Nvidia" if entity == "US firms" else entity)]
+        text = None
+        if threshold is None:
+            if central is None:
+                result = run_scenario(draw_result.scenario, draw_result.inputs)
+                central = Metrics(result.raw, result.inputs, 1)
+            threshold = (sum(central.at(metric, c, year)[0] for c in US_FIRMS) if entity == "US firms"
+                         else central.at(metric, entity, year)[0])
+            text = f"the central estimate ({_format_value(threshold, unit)})"
+        sentences.append(probability_sentence(values, threshold, below, what, year, unit, text))
+    return sentences
+
+
+# ------------------------------------------------------------------------------------------ drivers
+
+def _basis(parameter) -> str:
+    return parameter.basis if parameter.basis == "judgment" else f"{parameter.basis}: {';'.join(parameter.source_ids)}"
+
+
+def _simulate_blocks(scenarios: list[Scenario], inputs: ModelInputs, params: Mapping[str, np.ndarray]):
+    """One simulate call for the four runs of each scenario; block-major like `stack_runs(repeat=len)`."""
+    paths = [stack_runs(s, inputs, 1) for s in scenarios]
+    levers = LeverPaths(**{f.name: np.stack([getattr(p, f.name) for p in paths], axis=1).reshape(
+        4 * len(scenarios), -1) for f in dataclasses.fields(LeverPaths)})
+    return simulate(levers, params, inputs)
+
+
+def drivers(scenario: Scenario, inputs: ModelInputs, metric: str, entity: str, year: int,
+            top: int | None = 12) -> pd.DataFrame:
+    """A tornado: each parameter with a range set to its low and to its high (others at their defaults, the
+    scenario's overrides held), one simulate call for all. Sorted by swing = |output_high - output_low|.
+    Parameters the scenario sets are held at its value, as in the bands, and so are not listed."""
+    check_metric(inputs, metric, entity, year)
+    fixed = {k: v for k, v in scenario.overrides if k in inputs.parameters}
+    names = [n for n, p in inputs.parameters.items()
+             if p.low < p.high and n not in fixed and n not in UNCERTAINTY_ONLY]
+    runs = 1 + 2 * len(names)
+    params = parameter_arrays(inputs, fixed, runs)
+    for k, name in enumerate(names):
+        params[name][1 + 2 * k] = inputs.parameters[name].low
+        params[name][2 + 2 * k] = inputs.parameters[name].high
+    tiled = {k: np.tile(v, 4) for k, v in params.items()}
+    raw = simulate(stack_runs(scenario, inputs, runs), tiled, inputs)
+    out = Metrics(raw, inputs, runs).at(metric, entity, year)
+    rows = []
+    for k, name in enumerate(names):
+        p = inputs.parameters[name]
+        lo, hi = float(out[1 + 2 * k]), float(out[2 + 2 * k])
+        rows.append((name, p.label, _basis(p), ";".join(p.source_ids), p.low, p.high, lo, hi, float(out[0]),
+                     abs(hi - lo)))
+    table = pd.DataFrame(rows, columns=["parameter", "label", "basis", "source_ids", "low", "high",
+                                        "output_low", "output_high", "output_default", "swing"])
+    table = table.sort_values(["swing", "parameter"], ascending=[False, True], kind="stable").reset_index(drop=True)
+    return table if top is None else table.head(int(top))
+
+
+# -------------------------------------------------------------------------------------- attribution
+
+def attribution(scenario: Scenario, inputs: ModelInputs, company: str, year: int) -> dict:
+    """A company's revenue at risk (USD bn) = US controls alone + China's policy alone + their interaction.
+
+    us_controls_alone = both_off - push_off (controls on, push off, against neither);
+    china_policy_alone = both_off - controls_off; total = both_off - scenario; interaction = the rest.
+    """
+    i = _year_index(year)
+    result = run_scenario(scenario, inputs)
+    if company not in result.raw["revenue"]:
+        raise ScenarioError(f"unknown company {company!r}; known: {', '.join(result.raw['revenue'])}")
+    scen, c_off, s_off, both = (float(v) / 1e9 for v in result.raw["revenue"][company][:, i])
+    total = both - scen
+    us_alone = both - s_off
+    china_alone = both - c_off
+    return dict(company=company, year=int(year), total=total, us_controls_alone=us_alone,
+                china_policy_alone=china_alone, interaction=total - us_alone - china_alone,
+                scenario_revenue=scen, counterfactual_revenue=both)
+
+
+# --------------------------------------------------------------------------------------------- seek
+
+@dataclass(frozen=True)
+class SeekResult:
+    value: float | None  # the lever value at the crossing (None: no value in 0-100 meets the target)
+    achieved: float | None  # the output at `value`
+    message: str
+    best_value: float | None = None  # when value is None: the lever value that comes closest
+    best_output: float | None = None
+
+
+_DESCRIPTIONS = {
+    "china_share_value": "{entity}'s share of China's AI-chip spend",
+    "domestic_share_value": "domestic vendors' share of China's AI-chip spend",
+    "china_units": "{entity} AI-chip units sold in China",
+    "china_spend_usd_bn": "China's AI-chip spend on {entity}",
+    "china_unmet_demand_usd_bn": "China's unmet AI-chip demand",
+    "global_share_value": "Nvidia's share of the worldwide accelerator market",
+    "china_revenue_usd_bn": "{entity}'s China revenue",
+    "revenue_at_risk_usd_bn": "{entity}'s China revenue at risk",
+    "revenue_at_risk_pct_of_revenue": "{entity}'s China revenue at risk as a share of its revenue",
+}
+
+
+def describe(metric: str, entity: str) -> str:
+    """A metric in words, for messages."""
+    if metric == "china_units" and entity == "Domestic (all)":
+        return "domestic AI-chip units sold in China"
+    if entity == "Grey market" and metric == "china_share_value":
+        return "the grey market's share of China's AI-chip spend"
+    template = _DESCRIPTIONS.get(metric)
+    return template.format(entity=entity) if template else f"{metric} ({entity})"
+
+
+def _lever_label(lever: str) -> str:
+    """The lever's label for use inside a sentence: "US export controls", "chip-control level"."""
+    label = (HEADLINE_LEVERS.get(lever) or ADVANCED_LEVERS[lever]).label
+    first = label.split()[0]
+    keep = first.isupper() or first.split("-")[0].isupper() or first.startswith("China")
+    return label if keep else label[:1].lower() + label[1:]
+
+
+def _with_lever(scenario: Scenario, lever: str, value: float) -> Scenario:
+    if lever in HEADLINE_LEVERS:
+        return dataclasses.replace(scenario, **{lever: float(value)})
+    overrides = dict(scenario.overrides)
+    overrides[lever] = float(value)
+    return dataclasses.replace(scenario, overrides=tuple(sorted(overrides.items())))
+
+
+def _evaluate(scenario, inputs, lever, values, metric, entity, year) -> np.ndarray:
+    values = list(values)
+    fixed = {k: v for k, v in scenario.overrides if k in inputs.parameters}
+    params = parameter_arrays(inputs, fixed, 4 * len(values))
+    raw = _simulate_blocks([_with_lever(scenario, lever, v) for v in values], inputs, params)
+    return Metrics(raw, inputs, len(values)).at(metric, entity, year)
+
+
+def seek(scenario: Scenario, inputs: ModelInputs, lever: str, metric: str, entity: str, year: int,
+         target: float, keep: str = "above") -> SeekResult:
+    """The lever value (0-100, to 0.1) at which the output crosses `target`, meeting it on the `keep` side
+    (above: output >= target; below: output <= target).
+
+    A coarse grid (0, 2, ..., 100) in one simulate call finds where the output crosses the target; a 0.1 grid
+    inside each crossing interval (again one call) pins it down; the value returned meets the target. If the
+    whole range meets it, the end where the output is closest to the target is returned; if none does,
+    value is None and the message gives the best achievable output.
+    """
+    if lever not in SEEK_LEVERS:
+        raise ScenarioError(f"unknown lever {lever!r}; known: {', '.join(SEEK_LEVERS)}")
+    if keep not in ("above", "below"):
+        raise ScenarioError(f"keep must be 'above' or 'below', got {keep!r}")
+    try:
+        target = float(target)
+    except (TypeError, ValueError):
+        raise ScenarioError(f"target must be a number, got {str(target)[:40]!r}") from None
+    if not math.isfinite(target):
+        raise ScenarioError("target must be a finite number")
+    unit, _ = check_metric(inputs, metric, entity, year)
+
+    tol = SEEK_TOLERANCE * abs(target)  # a plateau exactly at the target meets it, despite rounding noise
+
+    def ok(f):
+        return f >= target - tol if keep == "above" else f <= target + tol
+
+    what = f"{describe(metric, entity)} in {int(year)}"
+    label = _lever_label(lever)
+    fmt = lambda v: _format_value(v, unit)
+    fine_fmt = lambda v: _format_value(v, unit, digits=4)
+    grid = np.round(np.arange(0.0, 100.0 + 1e-9, SEEK_COARSE_STEP), 1)
+    out = _evaluate(scenario, inputs, lever, grid, metric, entity, year)
+    feasible = ok(out)
+
+    if not feasible.any():
+        best = int(np.argmax(out) if keep == "above" else np.argmin(out))
+        return SeekResult(
+            None, None,
+            f"No value of {label} from 0 to 100 keeps {what} {keep} {fmt(target)}: the closest it gets is "
+            f"{fine_fmt(out[best])}, at {grid[best]:g}.", float(grid[best]), float(out[best]))
+    if feasible.all():
+        best = int(np.argmin(np.abs(out - target)))
+        return SeekResult(
+            float(grid[best]), float(out[best]),
+            f"{_capital(what)} is {keep} {fmt(target)} at every value of {label} from 0 to 100; it comes "
+            f"closest at {grid[best]:g} ({fine_fmt(out[best])}).")
+
+    # Refine each interval where feasibility changes on a 0.1 grid, in one call.
+    brackets = [i for i in range(len(grid) - 1) if feasible[i] != feasible[i + 1]]
+    fine = [np.round(np.arange(grid[i], grid[i + 1] + 1e-9, SEEK_RESOLUTION), 1) for i in brackets]
+    fine_out = _evaluate(scenario, inputs, lever, np.concatenate(fine), metric, entity, year)
+    crossings = []  # (lever value meeting the target, output there, the target is met above that value)
+    start = 0
+    for points in fine:
+        f = fine_out[start:start + len(points)]
+        start += len(points)
+        good = ok(f)
+        # first change along the fine grid (the coarse ends differ, so there is one)
+        j = next(j for j in range(len(points) - 1) if good[j] != good[j + 1])
+        k = j if good[j] else j + 1
+        crossings.append((float(points[k]), float(f[k]), not good[j]))
+    value, achieved, upward = crossings[0]
+    if len(crossings) == 1:
+        side = "at or above" if upward else "at or below"
+        message = (f"{_capital(what)} is {keep} {fmt(target)} with {label} {side} {value:g} "
+                   f"(at {value:g} it is {fine_fmt(achieved)}).")
+    else:
+        intervals = _intervals(crossings, feasible[0])
+        message = (f"{_capital(what)} crosses {fmt(target)} {len(crossings)} times as the {label} setting "
+                   f"goes from 0 to 100; it is {keep} the target for {intervals}. First crossing: {value:g} "
+                   f"({fine_fmt(achieved)}).")
+    return SeekResult(value, achieved, message)
+
+
+def _intervals(crossings, feasible_at_zero: bool) -> str:
+    edges, start = [], 0.0 if feasible_at_zero else None
+    for value, _, upward in crossings:
+        if upward:
+            start = value
+        else:
+            edges.append((start, value))
+            start = None
+    if start is not None:
+        edges.append((start, 100.0))
+    return " and ".join(f"{a:g}-{b:g}" for a, b in edges)
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]

@@ -1,0 +1,428 @@
+"""Monte Carlo bands, drivers (tornado), attribution and goal-seek: chokepoint/uncertainty.py."""
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from chokepoint import uncertainty as unc
+from chokepoint.engine import Result, parameter_arrays, run_scenario, simulate, stack_runs
+from chokepoint.params import YEARS, Scenario, ScenarioError, preset_scenario
+
+SETTINGS = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+KEY_ROWS = [("china_share_value", e) for e in ("Nvidia", "AMD", "Huawei", "Cambricon", "Other domestic",
+                                               "Grey market")] + \
+    [("domestic_share_value", "Domestic (all)"), ("china_units", "Huawei"), ("china_units", "Domestic (all)"),
+     ("china_unmet_demand_usd_bn", "All"), ("global_share_value", "Nvidia"), ("china_revenue_usd_bn", "Nvidia"),
+     ("revenue_at_risk_usd_bn", "Nvidia"), ("revenue_at_risk_usd_bn", "Applied Materials"),
+     ("revenue_at_risk_usd_bn", "US chip designers")]
+COMPANIES = ["Nvidia", "AMD", "Intel", "Qualcomm", "Broadcom", "Micron", "Texas Instruments",
+             "Applied Materials", "Lam Research", "KLA", "ASML", "Tokyo Electron"]
+levers = st.floats(0, 100, allow_nan=False).map(lambda v: round(v, 1))
+
+
+def pick(table, metric, entity, year):
+    rows = table[(table.metric == metric) & (table.entity == entity) & (table.year == year)]
+    assert len(rows) == 1, (metric, entity, year)
+    return rows.iloc[0]
+
+
+def engine_value(scenario, inputs, metric, entity, year, overrides=None):
+    """The tidy-table value from a plain engine run (no code from chokepoint.uncertainty)."""
+    params = parameter_arrays(inputs, {**dict(scenario.overrides), **(overrides or {})}, 4)
+    raw = simulate(stack_runs(scenario, inputs), params, inputs)
+    return pick(Result(scenario, raw, inputs).tidy(), metric, entity, year).value
+
+
+def key_bands(table):
+    keys = pd.DataFrame(KEY_ROWS, columns=["metric", "entity"])
+    return table.merge(keys, on=["metric", "entity"])
+
+
+# --------------------------------------------------------------------------------------------- metrics
+
+@pytest.mark.parametrize("ec,sr", [(25, 90), (0, 0), (100, 100), (63.5, 17)])
+def test_metrics_reproduce_the_tidy_table_exactly(inputs, ec, sr):
+    result = run_scenario(Scenario.create(ec, sr, inputs=inputs), inputs)
+    tidy = result.tidy()
+    metrics = unc.Metrics(result.raw, inputs, 1)
+    assert [(m, e) for m, e, _ in metrics.catalogue] == list(dict.fromkeys(zip(tidy.metric, tidy.entity)))
+    for row in tidy.itertuples():
+        value = metrics.get(row.metric, row.entity)[0, row.year - YEARS[0]]
+        assert value == row.value or (np.isnan(value) and np.isnan(row.value)), row
+        assert metrics.units_of[(row.metric, row.entity)] == row.unit
+
+
+def test_band_table_has_the_required_rows_and_ordered_quantiles(inputs):
+    scenario = Scenario.create(inputs=inputs)
+    tidy = run_scenario(scenario, inputs).tidy()
+    table = unc.band_table(unc.run_draws(scenario, inputs, 300), tidy)
+    assert list(table.columns) == ["year", "metric", "entity", "unit", "value", "p5", "p25", "p50", "p75", "p95"]
+    assert len(table) == len(tidy)
+    np.testing.assert_array_equal(table.value.to_numpy(), tidy.value.to_numpy())
+    for metric, entity in KEY_ROWS + [("china_units", e) for e in ("Nvidia", "AMD", "Cambricon", "Grey market")]:
+        for year in YEARS:
+            assert not np.isnan(pick(table, metric, entity, year).p5), (metric, entity, year)
+    banded = table.dropna(subset=["p5"])
+    q = banded[["p5", "p25", "p50", "p75", "p95"]].to_numpy()
+    assert (np.diff(q, axis=1) >= -1e-12).all()
+    # The 2024 HBM limit does not exist (imports were open): no band there, as the value is empty too.
+    assert np.isnan(pick(table, "domestic_hbm_capacity_units", "Domestic (all)", 2024).p50)
+
+
+def test_quantiles_match_numpy_percentile(inputs):
+    draws = unc.run_draws(Scenario.create(70, 40, inputs=inputs), inputs, 257)
+    table = unc.band_table(draws)
+    for metric, entity in KEY_ROWS:
+        values = draws.values(metric, entity, 2028)
+        expected = np.percentile(values, unc.QUANTILES)
+        row = pick(table, metric, entity, 2028)
+        np.testing.assert_allclose(row[list(unc.QUANTILE_COLUMNS)].to_numpy(float), expected, rtol=1e-12, atol=1e-12)
+
+
+# ----------------------------------------------------------------------------------------------- bands
+
+def assert_contains(table, low="p5", high="p95"):
+    tol = 1e-9 * np.maximum(1.0, table.value.abs())
+    outside = table[(table.value < table[low] - tol) | (table.value > table[high] + tol)]
+    assert outside.empty, outside[["year", "metric", "entity", "value", low, high]].head().to_string()
+
+
+@pytest.mark.parametrize("preset", ["No-controls counterfactual", "2024 regime frozen", "As announced for 2026",
+                                    "Both sides hawkish", "Détente"])
+def test_p5_p95_bands_contain_the_deterministic_run_for_the_presets(inputs, preset):
+    """The deterministic run is at the modes, not the medians; it still sits inside P5-P95 for every row."""
+    scenario = preset_scenario(preset, inputs)
+    table = unc.band_table(unc.run_draws(scenario, inputs, 1000), run_scenario(scenario, inputs).tidy())
+    assert_contains(table.dropna(subset=["p5"]))
+
+
+@SETTINGS
+@given(ec=levers, sr=levers, reaction=st.sampled_from([None, 0.0, 60.0]))
+def test_p5_p95_bands_contain_the_deterministic_run(inputs, ec, sr, reaction):
+    scenario = Scenario.create(ec, sr, {} if reaction is None else {"reaction": reaction}, inputs=inputs)
+    table = unc.band_table(unc.run_draws(scenario, inputs, 1000), run_scenario(scenario, inputs).tidy())
+    assert_contains(key_bands(table))
+
+
+def test_bands_widen_when_ranges_widen(inputs):
+    scenario = Scenario.create(60, 70, inputs=inputs)
+    tidy = run_scenario(scenario, inputs).tidy()
+    narrow = key_bands(unc.band_table(unc.run_draws(scenario, inputs, 1000, widen=1.0), tidy))
+    wide = key_bands(unc.band_table(unc.run_draws(scenario, inputs, 1000, widen=2.0), tidy))
+    narrow_width, wide_width = narrow.p95 - narrow.p5, wide.p95 - wide.p5
+    moving = (narrow.year >= 2026) & (narrow_width > 1e-9)
+    assert moving.sum() > 60
+    assert (wide_width[moving] > narrow_width[moving]).all()
+    half = key_bands(unc.band_table(unc.run_draws(scenario, inputs, 1000, widen=0.5), tidy))
+    assert ((half.p95 - half.p5)[moving] < narrow_width[moving]).all()
+
+
+def test_same_seed_same_bands_and_the_default_seed_follows_the_scenario(inputs):
+    scenario = Scenario.create(42, 58, {"budget_growth": 0.3}, inputs=inputs)
+    a = unc.band_table(unc.run_draws(scenario, inputs, 400))
+    b = unc.band_table(unc.run_draws(Scenario.create(42, 58, {"budget_growth": 0.3}, inputs=inputs, name="x"),
+                                     inputs, 400))
+    pd.testing.assert_frame_equal(a, b)
+    c = unc.band_table(unc.run_draws(scenario, inputs, 400, seed=unc.scenario_seed(scenario)))
+    pd.testing.assert_frame_equal(a, c)
+    d = unc.band_table(unc.run_draws(scenario, inputs, 400, seed=1))
+    assert not np.allclose(a.p50.dropna(), d.p50.dropna())
+
+
+@settings(max_examples=50, deadline=None)
+@given(a=st.tuples(levers, levers), b=st.tuples(levers, levers))
+def test_different_scenarios_get_different_seeds(a, b):
+    sa, sb = Scenario(*a), Scenario(*b)
+    assert unc.scenario_seed(sa) == unc.scenario_seed(Scenario(*a, name="named"))
+    assert 0 <= unc.scenario_seed(sa) < 2 ** 63
+    if a != b:
+        assert unc.scenario_seed(sa) != unc.scenario_seed(sb)
+    assert unc.scenario_seed(sa) != unc.scenario_seed(Scenario(*a, overrides=(("reaction", 10.0),)))
+
+
+def test_draw_blocks_line_up_with_separate_engine_runs(inputs):
+    """run_draws tiles the draws in stack_runs' block order: draw k equals a plain run at its parameters."""
+    scenario = Scenario.create(75, 80, inputs=inputs)
+    draws = unc.run_draws(scenario, inputs, 50, seed=3)
+    for k in (0, 17, 49):
+        params = {name: np.full(4, values[k]) for name, values in draws.params.items()}
+        table = Result(scenario, simulate(stack_runs(scenario, inputs), params, inputs), inputs).tidy()
+        for metric, entity in KEY_ROWS:
+            expected = pick(table, metric, entity, 2029).value
+            assert draws.values(metric, entity, 2029)[k] == pytest.approx(expected, rel=1e-12, abs=1e-12)
+
+
+# -------------------------------------------------------------------------------------------- sampling
+
+def test_execution_parameters_correlate_and_the_others_do_not(inputs):
+    sample = unc.sample_parameters(inputs, 5000, seed=11)
+    execution = np.corrcoef([sample[n] for n in unc.EXECUTION_PARAMETERS])
+    pairs = execution[np.triu_indices(len(unc.EXECUTION_PARAMETERS), 1)]
+    assert (pairs > 0.3).all(), pairs
+    others = [n for n in sorted(sample) if n not in unc.EXECUTION_PARAMETERS and np.ptp(sample[n]) > 0]
+    assert len(others) > 40
+    everything = np.corrcoef([sample[n] for n in (*unc.EXECUTION_PARAMETERS, *others)])
+    k = len(unc.EXECUTION_PARAMETERS)
+    cross = everything[k:, :]  # others against everything
+    off_diagonal = ~np.eye(len(everything), dtype=bool)[k:, :]
+    assert np.abs(cross[off_diagonal]).max() < 0.1
+
+
+def test_the_loading_sets_the_strength_of_the_correlation(inputs):
+    weak = unc.sample_parameters(inputs, 4000, 5, fixed={"execution_factor_loading": 0.3})
+    strong = unc.sample_parameters(inputs, 4000, 5, fixed={"execution_factor_loading": 0.9})
+    r = lambda s: np.corrcoef(s["yield_2025"], s["domestic_hbm_growth"])[0, 1]
+    assert r(weak) < 0.2 < 0.6 < r(strong)
+    assert inputs.parameters["execution_factor_loading"].basis == "judgment"
+
+
+@SETTINGS
+@given(widen=st.sampled_from([0.25, 1.0, 2.0, 3.0]), seed=st.integers(0, 2 ** 32))
+def test_draws_stay_in_their_ranges_and_fixed_values_stay_fixed(inputs, widen, seed):
+    fixed = {"budget_growth": 0.2, "smic_capacity_2025_kwpm": 20.0}
+    sample = unc.sample_parameters(inputs, 500, seed, widen, fixed)
+    free = unc.sample_parameters(inputs, 500, seed, widen)
+    assert set(sample) == set(inputs.parameters)
+    for name, parameter in inputs.parameters.items():
+        values = sample[name]
+        assert values.shape == (500,) and np.isfinite(values).all()
+        if name in fixed:
+            assert (values == fixed[name]).all()
+            continue
+        # fixing two parameters leaves every other parameter's draws as they were
+        np.testing.assert_array_equal(values, free[name])
+        if parameter.low == parameter.high or name in unc.UNCERTAINTY_ONLY:
+            assert (values == parameter.default).all()
+            continue
+        low, high = unc.sampling_range(parameter, widen)
+        assert low <= values.min() and values.max() <= high
+        if parameter.unit.startswith("fraction"):
+            assert 0 <= values.min() and values.max() <= 1
+        if parameter.low > 0:
+            assert values.min() > 0
+        if parameter.low >= 0:
+            assert values.min() >= 0
+        if widen <= 1:
+            assert parameter.low <= values.min() and values.max() <= parameter.high
+
+
+def test_widened_draws_keep_the_engine_finite(inputs):
+    draws = unc.run_draws(Scenario.create(100, 100, inputs=inputs), inputs, 2000, seed=9, widen=3.0)
+    for key in ("value", "units", "unmet", "grey_units", "nvidia_global_share"):
+        assert np.isfinite(draws.raw[key]).all(), key
+    for company, revenue in draws.raw["revenue"].items():
+        assert np.isfinite(revenue).all(), company
+
+
+@pytest.mark.parametrize("kwargs,reason", [
+    (dict(draws=0), "draws must be between 1 and 20000"),
+    (dict(draws=20001), "draws must be between 1 and 20000"),
+    (dict(draws=2.5), "draws must be a whole number"),
+    (dict(draws=True), "draws must be a whole number"),
+    (dict(draws=10, widen=0), "widen must be a positive finite number"),
+    (dict(draws=10, widen=float("nan")), "widen must be a positive finite number"),
+])
+def test_bad_draw_arguments_raise_one_clear_error(inputs, kwargs, reason):
+    with pytest.raises(ScenarioError, match=reason):
+        unc.run_draws(Scenario.create(inputs=inputs), inputs, **kwargs)
+
+
+# ---------------------------------------------------------------------------------------- probabilities
+
+@pytest.mark.parametrize("hits,lead", [(1000, "In all draws"), (0, "In no draw"), (900, "In 9 of 10 draws"),
+                                       (960, "In over 9 of 10 draws"), (30, "In under 1 of 10 draws"),
+                                       (149, "In 1 of 10 draws"), (150, "In 2 of 10 draws")])
+def test_probability_sentence_rounds_to_tenths_and_says_all_or_none_only_when_true(hits, lead):
+    values = np.r_[np.full(hits, 0.1), np.full(1000 - hits, 0.3)]
+    sentence = unc.probability_sentence(values, 0.2, True, "Nvidia's share of China's market", 2028, "fraction")
+    assert sentence == f"{lead} Nvidia's share of China's market in 2028 is below 20%."
+
+
+def test_probability_sentence_formats_units():
+    above = unc.probability_sentence(np.array([2e6, 5e5]), 1e6, False, "Huawei's output", 2027, "units")
+    assert above == "In 5 of 10 draws Huawei's output in 2027 is above 1 million units."
+    money = unc.probability_sentence(np.array([60.0, 70.0]), 50, False, "unmet demand", 2030, "USD bn")
+    assert money == "In all draws unmet demand in 2030 is above $50bn."
+
+
+def test_headline_probabilities_one_sentence_each(inputs):
+    scenario = Scenario.create(inputs=inputs)
+    draws = unc.run_draws(scenario, inputs, 1000)
+    sentences = unc.headline_probabilities(draws, 2028)
+    assert len(sentences) == len(unc.HEADLINE_THRESHOLDS) == 5
+    assert all(s.startswith("In ") and "2028" in s and s.endswith(".") for s in sentences)
+    assert "below 20%" in sentences[0] and "above 50%" in sentences[1] and "1 million units" in sentences[2]
+    assert "the central estimate" in sentences[3] and "$50bn" in sentences[4]
+    # the revenue-at-risk sentence compares with the deterministic sum over the ten US firms
+    tidy = run_scenario(scenario, inputs).tidy()
+    central = sum(pick(tidy, "revenue_at_risk_usd_bn", c, 2028).value for c in unc.US_FIRMS)
+    assert f"(${central:,.3g}bn)" in sentences[3]
+    share = (draws.values("revenue_at_risk_usd_bn", "US firms", 2028) > central).mean()
+    assert sentences[3].startswith(unc.probability_sentence(
+        np.r_[np.ones(int(round(share * 1000))), np.zeros(1000 - int(round(share * 1000)))], 0.5, False, "x",
+        2028, "fraction").split(" x ")[0])
+
+
+# --------------------------------------------------------------------------------------------- drivers
+
+@pytest.mark.parametrize("metric,entity", [("china_share_value", "Nvidia"), ("domestic_share_value", "Domestic (all)"),
+                                           ("china_units", "Huawei"), ("china_revenue_usd_bn", "Nvidia"),
+                                           ("revenue_at_risk_usd_bn", "Applied Materials")])
+def test_the_largest_bar_equals_direct_engine_runs(inputs, metric, entity):
+    scenario = Scenario.create(60, 80, inputs=inputs)
+    table = unc.drivers(scenario, inputs, metric, entity, 2028)
+    assert len(table) == 12
+    assert list(table.columns) == ["parameter", "label", "basis", "source_ids", "low", "high", "output_low",
+                                   "output_high", "output_default", "swing"]
+    assert (np.diff(table.swing.to_numpy()) <= 0).all()
+    top = table.iloc[0]
+    parameter = inputs.parameters[top.parameter]
+    low = engine_value(scenario, inputs, metric, entity, 2028, {top.parameter: parameter.low})
+    high = engine_value(scenario, inputs, metric, entity, 2028, {top.parameter: parameter.high})
+    default = engine_value(scenario, inputs, metric, entity, 2028)
+    assert top.output_low == pytest.approx(low, rel=1e-12)
+    assert top.output_high == pytest.approx(high, rel=1e-12)
+    assert top.output_default == pytest.approx(default, rel=1e-12)
+    assert top.swing == pytest.approx(abs(high - low), rel=1e-12)
+    assert top.swing > 0
+
+
+def test_drivers_label_basis_and_hold_the_scenarios_overrides(inputs):
+    scenario = Scenario.create(25, 90, {"domestic_hbm_growth": 0.9}, inputs=inputs)
+    table = unc.drivers(scenario, inputs, "domestic_share_value", "Domestic (all)", 2028, top=None)
+    assert "domestic_hbm_growth" not in set(table.parameter)
+    assert "execution_factor_loading" not in set(table.parameter)
+    expected = len([p for p in inputs.parameters.values() if p.low < p.high]) - 2
+    assert len(table) == expected
+    for row in table.itertuples():
+        parameter = inputs.parameters[row.parameter]
+        assert row.label == parameter.label
+        assert row.basis == ("judgment" if parameter.basis == "judgment"
+                             else f"{parameter.basis}: {';'.join(parameter.source_ids)}")
+    assert (table.output_default == engine_value(scenario, inputs, "domestic_share_value", "Domestic (all)",
+                                                 2028)).all()
+    # MODEL.md: the domestic share is supply-driven; HBM and capacity parameters rank high
+    top = set(unc.drivers(Scenario.create(inputs=inputs), inputs, "domestic_share_value", "Domestic (all)",
+                          2028).parameter)
+    assert {"domestic_hbm_growth", "hbm_stacks_per_package"} <= top
+
+
+@pytest.mark.parametrize("args,reason", [
+    (("nope", "Nvidia", 2028), "unknown metric 'nope'"),
+    (("china_share_value", "Intel", 2028), "unknown entity 'Intel' for china_share_value"),
+    (("china_share_value", "Nvidia", 2031), "year must be one of 2024-2030"),
+])
+def test_drivers_reject_unknown_outputs(inputs, args, reason):
+    with pytest.raises(ScenarioError, match=reason):
+        unc.drivers(Scenario.create(inputs=inputs), inputs, *args)
+
+
+# ----------------------------------------------------------------------------------------- attribution
+
+@SETTINGS
+@given(ec=levers, sr=levers, reaction=st.sampled_from([0.0, 50.0]), company=st.sampled_from(COMPANIES),
+       year=st.sampled_from(YEARS))
+def test_attribution_parts_sum_to_the_total(inputs, ec, sr, reaction, company, year):
+    scenario = Scenario.create(ec, sr, {"reaction": reaction}, inputs=inputs)
+    parts = unc.attribution(scenario, inputs, company, year)
+    assert parts["us_controls_alone"] + parts["china_policy_alone"] + parts["interaction"] == pytest.approx(
+        parts["total"], abs=1e-9)
+    tidy = run_scenario(scenario, inputs).tidy()
+    assert parts["total"] == pytest.approx(pick(tidy, "revenue_at_risk_usd_bn", company, year).value, abs=1e-9)
+    assert parts["scenario_revenue"] == pytest.approx(pick(tidy, "china_revenue_usd_bn", company, year).value,
+                                                      abs=1e-9)
+
+
+def test_attribution_with_no_policy_is_near_zero(inputs):
+    """With both levers at 0 from 2026 only the 2024-25 history (its lingering installed base) is left."""
+    none = unc.attribution(Scenario.create(0, 0, inputs=inputs), inputs, "Nvidia", 2030)
+    hawkish = unc.attribution(Scenario.create(100, 100, inputs=inputs), inputs, "Nvidia", 2030)
+    for part in ("us_controls_alone", "china_policy_alone", "interaction", "total"):
+        assert abs(none[part]) < 0.01 * abs(hawkish["total"]), part
+    with pytest.raises(ScenarioError, match="unknown company 'Acme'"):
+        unc.attribution(Scenario.create(inputs=inputs), inputs, "Acme", 2030)
+
+
+# ------------------------------------------------------------------------------------------------ seek
+
+def seek_value(scenario, inputs, lever, value, metric, entity, year):
+    settings_ = {**scenario.settings(), lever: value}
+    moved = Scenario.create(settings_.pop("export_controls"), settings_.pop("self_reliance"), settings_,
+                            inputs=inputs)
+    return engine_value(moved, inputs, metric, entity, year)
+
+
+def check_seek(inputs, scenario, lever, metric, entity, year, target, keep):
+    result = unc.seek(scenario, inputs, lever, metric, entity, year, target, keep)
+    tol = unc.SEEK_TOLERANCE * abs(target)
+    meets = (lambda f: f >= target - tol) if keep == "above" else (lambda f: f <= target + tol)
+    if result.value is None:
+        grid = [seek_value(scenario, inputs, lever, v, metric, entity, year) for v in range(0, 101, 1)]
+        assert not any(meets(f) for f in grid), result
+        assert "No value of" in result.message
+        return result
+    assert 0 <= result.value <= 100
+    at_value = seek_value(scenario, inputs, lever, result.value, metric, entity, year)
+    assert at_value == pytest.approx(result.achieved, rel=1e-9, abs=1e-12)
+    assert meets(at_value), (result, at_value)
+    neighbours = [v for v in (result.value - 0.1, result.value + 0.1) if 0 <= v <= 100]
+    if "at every value" not in result.message:
+        # a crossing: one step of 0.1 away, on one side, the target is missed
+        assert any(not meets(seek_value(scenario, inputs, lever, round(v, 1), metric, entity, year))
+                   for v in neighbours), result
+    return result
+
+
+def test_seek_finds_the_export_control_level_that_keeps_nvidia_revenue_above_a_target(inputs):
+    scenario = Scenario.create(inputs=inputs)
+    result = check_seek(inputs, scenario, "export_controls", "china_revenue_usd_bn", "Nvidia", 2028, 10.0, "above")
+    assert result.value is not None and 0 < result.value < 100
+    assert "at or below" in result.message and "US export controls" in result.message
+
+
+def test_seek_reports_when_no_value_works(inputs):
+    scenario = Scenario.create(inputs=inputs)
+    result = check_seek(inputs, scenario, "self_reliance", "domestic_share_value", "Domestic (all)", 2028, 0.9,
+                        "above")
+    assert result.value is None and result.achieved is None
+    assert result.best_value is not None and "closest it gets" in result.message
+
+
+def test_seek_when_every_value_works(inputs):
+    result = check_seek(inputs, Scenario.create(inputs=inputs), "export_controls", "global_share_value", "Nvidia",
+                        2028, 0.1, "above")
+    assert "at every value" in result.message
+    # the value returned is where the output comes closest to the target (not monotone here: grey-market
+    # parts count as Nvidia's, so its worldwide share dips at middling controls)
+    scenario = Scenario.create(inputs=inputs)
+    grid = {v: seek_value(scenario, inputs, "export_controls", v, "global_share_value", "Nvidia", 2028)
+            for v in range(0, 101, 2)}
+    assert result.value == min(grid, key=grid.get)
+
+
+@SETTINGS
+@given(lever=st.sampled_from(["export_controls", "self_reliance", "enforcement", "hbm_controls"]),
+       case=st.sampled_from([("china_share_value", "Nvidia"), ("domestic_share_value", "Domestic (all)"),
+                             ("china_revenue_usd_bn", "Nvidia"), ("china_units", "Huawei")]),
+       where=st.floats(-0.2, 1.2), keep=st.sampled_from(["above", "below"]), year=st.sampled_from([2027, 2030]))
+def test_seek_hits_its_target_or_proves_none_exists(inputs, lever, case, where, keep, year):
+    scenario = Scenario.create(40, 60, inputs=inputs)
+    metric, entity = case
+    ends = [seek_value(scenario, inputs, lever, v, metric, entity, year) for v in (0, 100)]
+    target = min(ends) + where * (max(ends) - min(ends)) if max(ends) > min(ends) else ends[0] * (1 + where)
+    check_seek(inputs, scenario, lever, metric, entity, year, target, keep)
+
+
+@pytest.mark.parametrize("kwargs,reason", [
+    (dict(lever="tariffs"), "unknown lever 'tariffs'"),
+    (dict(keep="sideways"), "keep must be 'above' or 'below'"),
+    (dict(target=float("inf")), "target must be a finite number"),
+    (dict(metric="nope"), "unknown metric 'nope'"),
+])
+def test_seek_rejects_bad_arguments(inputs, kwargs, reason):
+    args = dict(lever="export_controls", metric="china_share_value", entity="Nvidia", year=2028, target=0.2,
+                keep="below")
+    args.update(kwargs)
+    with pytest.raises(ScenarioError, match=reason):
+        unc.seek(Scenario.create(inputs=inputs), inputs, **args)

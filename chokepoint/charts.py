@@ -57,10 +57,12 @@ def reference_records(rows) -> list[dict]:
 
 def series_chart(frame: pd.DataFrame, *, title: str, y_title: str, unit: str,
                  reference: pd.DataFrame | None = None, markers: pd.DataFrame | None = None,
-                 events: pd.DataFrame | None = None, height: int = 320) -> alt.LayerChart:
+                 events: pd.DataFrame | None = None, bands: pd.DataFrame | None = None,
+                 height: int = 320) -> alt.LayerChart:
     """Lines by entity over the years. `frame`: year, entity, value (+ source).
     `reference`: the same for the reference scenario (faint dashed). `markers`: year, entity, value,
     label, source (published estimates). `events`: year, title, source (policy events as rules).
+    `bands`: year, entity, p5, p25, p75, p95 (Monte Carlo bands drawn as shaded areas).
 
     Layers read named datasets ("main", "reference", "markers", "events") carried in the chart, so
     `with_data` can swap in another scenario's rows without rebuilding the chart."""
@@ -81,6 +83,15 @@ def series_chart(frame: pd.DataFrame, *, title: str, y_title: str, unit: str,
         tooltip=tooltip,
     )
     layers = []
+    if bands is not None and len(bands):
+        datasets["bands"] = _records(bands)
+        band_tooltip = [alt.Tooltip("entity:N", title="Series"), alt.Tooltip("year:O", title="Year"),
+                        alt.Tooltip("p5:Q", title="P5", format=fmt), alt.Tooltip("p25:Q", title="P25", format=fmt),
+                        alt.Tooltip("p75:Q", title="P75", format=fmt), alt.Tooltip("p95:Q", title="P95", format=fmt)]
+        for low, high, opacity in (("p5", "p95", 0.13), ("p25", "p75", 0.25)):
+            layers.append(alt.Chart(alt.Data(name="bands")).mark_area(opacity=opacity).encode(
+                x=x, y=alt.Y(f"{low}:Q", title=y_title), y2=f"{high}:Q", color=color, detail="entity:N",
+                tooltip=band_tooltip))
     if events is not None:
         events = events[events.year.between(frame.year.min(), frame.year.max())]
     if events is not None and len(events):
@@ -104,7 +115,8 @@ def series_chart(frame: pd.DataFrame, *, title: str, y_title: str, unit: str,
                      alt.Tooltip("year:O", title="Year"), alt.Tooltip("value:Q", title=y_title, format=fmt),
                      alt.Tooltip("source:N", title="Source")]))
     subtitle = ["Solid: 2024-25 replay · dashed: projection"
-                + (" · dotted: reference scenario" if "reference" in datasets else "")]
+                + (" · dotted: reference scenario" if "reference" in datasets else "")
+                + (" · shading: P25-P75 and P5-P95 of 1,000 draws" if "bands" in datasets else "")]
     extra = [text for text, name in (("markers: published estimates", "markers"),
                                      ("grey rules: policy events", "events")) if name in datasets]
     if extra:
@@ -221,3 +233,40 @@ def large_type(spec: dict, scale: float = 1.6) -> dict:
                         "symbolSize": 100 * scale}
     config["title"] = {**config.get("title", {}), "fontSize": 14 * scale, "subtitleFontSize": 10 * scale}
     return {**spec, "config": config, "height": int(spec.get("height", 320) * 1.25)}
+
+
+def tornado_chart(frame: pd.DataFrame, *, title: str, x_title: str, unit: str) -> alt.LayerChart:
+    """Drivers: for each parameter, the output at its low and high value. `frame`: label, basis,
+    output_low, output_high, output_default."""
+    fmt = _value_format(unit)
+    order = frame.label.tolist()
+    base = alt.Chart(frame).encode(y=alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=260)))
+    tooltip = [alt.Tooltip("label:N", title="Parameter"), alt.Tooltip("basis:N", title="Basis"),
+               alt.Tooltip("low:Q", title="Low value", format=",.3g"), alt.Tooltip("high:Q", title="High value", format=",.3g"),
+               alt.Tooltip("output_low:Q", title="Output at low", format=fmt),
+               alt.Tooltip("output_high:Q", title="Output at high", format=fmt)]
+    bars = base.mark_bar(height={"band": 0.7}).encode(
+        x=alt.X("output_low:Q", title=x_title, axis=alt.Axis(format=fmt)), x2="output_high:Q",
+        color=alt.Color("judgment:N", title="Basis", scale=alt.Scale(domain=["judgment", "sourced or calibrated"],
+                                                                      range=["#E69F00", "#0072B2"]),
+                        legend=alt.Legend(orient="bottom")),
+        tooltip=tooltip)
+    centre = alt.Chart(frame.head(1)).mark_rule(color="#333333", strokeDash=[4, 3]).encode(x="output_default:Q")
+    return alt.layer(bars, centre).properties(title=title, height=alt.Step(24))
+
+
+def waterfall_chart(frame: pd.DataFrame, *, title: str) -> alt.LayerChart:
+    """Revenue at risk split into parts. `frame`: step, start, end, value, kind (part or total)."""
+    order = frame.step.tolist()
+    bars = alt.Chart(frame).mark_bar(size=48).encode(
+        x=alt.X("step:N", sort=order, title=None, axis=alt.Axis(labelAngle=0, labelLimit=200)),
+        y=alt.Y("start:Q", title="Revenue at risk (USD bn)"), y2="end:Q",
+        color=alt.Color("kind:N", title=None, scale=alt.Scale(domain=["Due to US controls", "Due to China's policy",
+                                                                       "Interaction", "Total"],
+                                                               range=["#0072B2", "#E69F00", "#999999", "#333333"]),
+                        legend=None),
+        tooltip=[alt.Tooltip("step:N", title="Part"), alt.Tooltip("value:Q", title="USD bn", format=",.2f")])
+    labels = alt.Chart(frame).mark_text(dy=-8, fontSize=12).encode(
+        x=alt.X("step:N", sort=order), y="top:Q", text=alt.Text("value:Q", format="+,.1f"))
+    return alt.layer(bars, labels).transform_calculate(top="max(datum.start, datum.end)").properties(
+        title=title, height=320)

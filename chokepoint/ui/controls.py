@@ -25,7 +25,7 @@ DEFAULT_REFERENCE = "As announced for 2026"
 DEFAULT_YEAR = 2028
 YEAR_RANGE = (FIRST_LEVER_YEAR, YEARS[-1])
 # Query keys the app owns; anything else in the address is reported and ignored.
-OTHER_KEYS = {"reference", "year", "scenario", "compare", "present", "step", "deck", "embed", "embed_options"}
+OTHER_KEYS = {"reference", "year", "bands", "scenario", "compare", "present", "step", "deck", "embed", "embed_options"}
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,7 @@ class Context:
     saved: SavedScenario | None = None           # the saved scenario on screen, unchanged
     modified_from: SavedScenario | None = None   # the saved scenario this unsaved view started from
     migration_notes: tuple[str, ...] = ()
+    bands: bool = True                           # draw Monte Carlo bands where a chart has them
 
     @property
     def settings(self):
@@ -143,6 +144,8 @@ def render(inputs: ModelInputs) -> Context:
         "Reference scenario for changes", presets, index=presets.index(DEFAULT_REFERENCE), key="reference",
         bind="query-params", help="Headline numbers show the change against this scenario; charts draw it faintly.")
     year = sidebar.slider("Year for headline numbers", *YEAR_RANGE, DEFAULT_YEAR, 1, key="year", bind="query-params")
+    bands = sidebar.toggle("Uncertainty bands", value=True, key="bands", bind="query-params",
+                           help="Shade the range of 1,000 draws over the parameter ranges (P25-P75 and P5-P95).")
 
     overrides = {}
     with sidebar.expander("Advanced levers"):
@@ -170,4 +173,4 @@ def render(inputs: ModelInputs) -> Context:
         scenario = Scenario.create(ec, sr, overrides, inputs, name=shown.name)
     saved.save_form(scenario, inputs)
     reference = Scenario.create(*inputs.presets[reference_name][:2], inputs=inputs, name=reference_name)
-    return Context(scenario, reference, int(year), inputs, shown, modified_from, tuple(notes))
+    return Context(scenario, reference, int(year), inputs, shown, modified_from, tuple(notes), bool(bands))

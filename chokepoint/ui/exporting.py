@@ -23,15 +23,20 @@ def chart_buttons(kind: str, context) -> None:
     """PNG, SVG and CSV of one chart, each stamped with title, scenario, versions, sources, date and link."""
     step = _step(context)
     stamp = briefing.chart_stamp(kind, step, context.inputs, context.year)
-    settings, reference, year = context.settings, context.reference_settings, context.year
+    settings, reference, year, bands = context.settings, context.reference_settings, context.year, context.bands
     name = _slug(f"{briefing.CHART_TITLES.get(kind, kind)}-{step.title}")
 
     def spec():
-        return resources.chart_spec(kind, settings, reference, year)
+        return resources.chart_spec(kind, settings, reference, year, bands)
 
     def data():
-        rows = resources.chart_data(kind, settings, reference, year)["main"]
-        return exports.stamped_csv(views.table(rows), stamp)
+        table = views.table(resources.chart_data(kind, settings, reference, year)["main"])
+        if bands and kind in resources.BANDED:  # the Monte Carlo bands travel with the data
+            quantiles = pd.DataFrame(resources.band_records(kind, settings))
+            wide = quantiles.pivot_table(index="year", columns="entity", values=["p5", "p25", "p75", "p95"])
+            wide.columns = [f"{entity} {q}" for q, entity in wide.columns]
+            table = table.merge(wide.reset_index(), on="year", how="left")
+        return exports.stamped_csv(table, stamp)
 
     png, svg, csv, _ = st.columns([1, 1, 1, 3])
     png.download_button("PNG", lambda: exports.chart_png(spec(), stamp), f"{name}.png", "image/png",
@@ -47,7 +52,11 @@ def results_button(context, container=st) -> None:
     stamp = briefing.scenario_stamp(step, context.inputs)
 
     def data():
-        return exports.stamped_csv(resources.results(context.settings).tidy, stamp)
+        tidy = resources.results(context.settings).tidy
+        if context.bands:  # P5-P95 of 1,000 draws beside every number
+            from chokepoint.uncertainty import band_table
+            tidy = band_table(resources.draws(context.settings), tidy)
+        return exports.stamped_csv(tidy, stamp)
 
     container.download_button("All results (CSV)", data, f"{_slug(step.title)}-results.csv", "text/csv",
                               key="results_csv", on_click="ignore", icon=":material/download:")

@@ -5,6 +5,7 @@ scenario it names (once per process: results are cached, bounded).
 """
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -116,11 +117,12 @@ def _series_kind(rows, build):
 CHARTS = {
     "headline_shares": _series_kind(_headline, lambda f, y: charts.series_chart(
         f["main"], reference=f["reference"], markers=markers("share_value", HEADLINE_SHARES), events=events(),
+        bands=f.get("bands"),
         title="Share of China's AI-accelerator spend (by value)", y_title="Share of realised spend (%)",
         unit="fraction")),
     "shares_value": _series_kind(lambda run: views.share_records(run, "value"), lambda f, y: charts.series_chart(
         f["main"], reference=f["reference"], markers=markers("share_value", SHARES + ("Domestic (all)",)),
-        events=events(), title="Share of China's AI-accelerator market by value",
+        events=events(), bands=f.get("bands"), title="Share of China's AI-accelerator market by value",
         y_title="Share of realised spend (%)", unit="fraction")),
     "shares_units": _series_kind(lambda run: views.share_records(run, "units_share"), lambda f, y: charts.series_chart(
         f["main"], reference=f["reference"], markers=markers("share_units", SHARES + ("Domestic (all)",)),
@@ -145,17 +147,45 @@ CHARTS = {
                                       markers("units", ("Huawei", "Domestic (all)"))]))),
 }
 PREPARE = {
-    "series": {"main": charts.series_records, "reference": charts.reference_records},
+    "series": {"main": charts.series_records, "reference": charts.reference_records, "bands": list},
     "plain": {"main": list},
+}
+# Charts that can carry Monte Carlo bands: (metric, entity) pairs drawn.
+BANDED = {
+    "headline_shares": (("china_share_value", "Nvidia"), ("domestic_share_value", "Domestic (all)"),
+                        ("china_share_value", "Grey market")),
+    "shares_value": tuple(("china_share_value", vendor) for vendor in SHARES),
 }
 
 
+@st.cache_resource(show_spinner=False, max_entries=128)
+def draws(settings: Settings):
+    """1,000 Monte Carlo draws for a scenario, seeded by the scenario (cached; read-only)."""
+    from chokepoint.uncertainty import run_draws
+    return run_draws(scenario_from_settings(dict(settings), model_inputs()), model_inputs(), 1000)
+
+
+def band_records(kind: str, settings: Settings) -> list[dict]:
+    """P5/P25/P75/P95 by year (projection years) for the series a chart draws."""
+    result = draws(settings)
+    rows = []
+    for metric, entity in BANDED[kind]:
+        for year in range(2026, 2031):
+            values = np.sort(result.values(metric, entity, year))
+            p5, p25, p75, p95 = (float(np.quantile(values, q)) for q in (0.05, 0.25, 0.75, 0.95))
+            rows.append({"year": year, "entity": entity, "p5": p5, "p25": p25, "p75": p75, "p95": p95})
+    return rows
+
+
 @st.cache_resource(show_spinner=False, max_entries=64)
-def chart_template(kind: str, year: int) -> dict:
+def chart_template(kind: str, year: int, with_bands: bool = False) -> dict:
     """A chart's spec built once (from the default reference scenario); scenarios swap in their rows."""
     _, data, build = CHARTS[kind]
-    sample = results(scenario_key(Scenario.create(inputs=model_inputs())))
+    default = scenario_key(Scenario.create(inputs=model_inputs()))
+    sample = results(default)
     frames = {name: pd.DataFrame(rows) for name, rows in data(sample, sample, year).items()}
+    if with_bands:
+        frames["bands"] = pd.DataFrame(band_records(kind, default))
     return charts.spec(build(frames, year))
 
 
@@ -165,11 +195,16 @@ def chart_data(kind: str, settings: Settings, reference: Settings, year: int) ->
     return data(results(settings), results(reference), year)
 
 
-def chart_spec(kind: str, settings: Settings, reference: Settings, year: int) -> dict:
-    """The chart for this scenario: the cached template with this scenario's datasets."""
+def chart_spec(kind: str, settings: Settings, reference: Settings, year: int, bands: bool = False) -> dict:
+    """The chart for this scenario: the cached template with this scenario's datasets (and, where the
+    chart supports them and they are asked for, its Monte Carlo bands)."""
     shape = CHARTS[kind][0]
     rows = chart_data(kind, settings, reference, year)
-    return charts.with_data(chart_template(kind, year), **{name: PREPARE[shape][name](r) for name, r in rows.items()})
+    with_bands = bands and kind in BANDED
+    if with_bands:
+        rows = {**rows, "bands": band_records(kind, settings)}
+    return charts.with_data(chart_template(kind, year, with_bands),
+                            **{name: PREPARE[shape][name](r) for name, r in rows.items()})
 
 
 @st.cache_resource(show_spinner=False)
@@ -186,3 +221,22 @@ def reported_china_share() -> tuple[dict, pd.DataFrame]:
         y_title="China share of revenue (%)", unit="fraction"))
     gaps = history[(history.metric == "china_revenue") & (history.status == "gap")]
     return spec, gaps[["company", "fiscal_year", "note"]].reset_index(drop=True)
+
+
+@st.cache_resource(show_spinner=False, max_entries=256)
+def drivers_table(settings: Settings, metric: str, entity: str, year: int) -> pd.DataFrame:
+    from chokepoint.uncertainty import drivers
+    return drivers(scenario_from_settings(dict(settings), model_inputs()), model_inputs(), metric, entity, year)
+
+
+@st.cache_resource(show_spinner=False, max_entries=256)
+def attribution_parts(settings: Settings, company: str, year: int) -> dict:
+    from chokepoint.uncertainty import attribution
+    return attribution(scenario_from_settings(dict(settings), model_inputs()), model_inputs(), company, year)
+
+
+@st.cache_resource(show_spinner=False, max_entries=256)
+def seek_result(settings: Settings, lever: str, metric: str, entity: str, year: int, target: float, keep: str):
+    from chokepoint.uncertainty import seek
+    return seek(scenario_from_settings(dict(settings), model_inputs()), model_inputs(), lever, metric, entity, year,
+                target, keep)

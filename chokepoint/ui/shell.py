@@ -16,6 +16,7 @@ PAGES = [
     ("pages/china_market.py", "China market", ":material/stacked_line_chart:", False),
     ("pages/revenue_exposure.py", "Revenue exposure", ":material/account_balance:", False),
     ("pages/domestic_supply.py", "Domestic supply", ":material/factory:", False),
+    ("pages/uncertainty.py", "Uncertainty & drivers", ":material/ssid_chart:", False),
     ("pages/library.py", "Library", ":material/bookmarks:", False),
     ("pages/present.py", "Briefing mode", ":material/slideshow:", False),
     ("pages/compare.py", "Compare", ":material/compare_arrows:", False),
@@ -70,7 +71,7 @@ def scenario_caption(context: controls.Context) -> None:
 def chart(kind: str, context: controls.Context, takeaway: str) -> None:
     """A chart with its one-line takeaway under it (also its alt text) and, on request, its data as a
     table (built only when asked for, so a slider move does not pay for tables nobody reads)."""
-    spec = resources.chart_spec(kind, context.settings, context.reference_settings, context.year)
+    spec = resources.chart_spec(kind, context.settings, context.reference_settings, context.year, context.bands)
     st.vega_lite_chart(spec, width="stretch", alt=takeaway)
     st.markdown(f"**Takeaway:** {takeaway}")
     exporting.chart_buttons(kind, context)

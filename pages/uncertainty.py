@@ -1,0 +1,86 @@
+"""Uncertainty & drivers: how sure is the projection, what moves it, and which lever value meets a goal."""
+import pandas as pd
+import streamlit as st
+
+from chokepoint import charts, views
+from chokepoint.uncertainty import headline_probabilities
+from chokepoint.ui import resources, saved, shell
+
+context = shell.page_context()
+st.title("Uncertainty & drivers")
+st.markdown("Every parameter has a documented range (Methodology page). **1,000 draws** over those ranges (triangular, "
+            "low–default–high; China's industrial-execution parameters move together through one shared factor) "
+            "show how sure each projection is. The draws are seeded by the scenario, so the same scenario always "
+            "shows the same bands.")
+shell.scenario_caption(context)
+
+OUTPUTS = {
+    "Nvidia's share of China's market": ("china_share_value", "Nvidia", "fraction"),
+    "Domestic vendors' share of China's market": ("domestic_share_value", "Domestic (all)", "fraction"),
+    "Huawei units sold in China": ("china_units", "Huawei", "units"),
+    "Nvidia's China revenue": ("china_revenue_usd_bn", "Nvidia", "USD bn"),
+    "Nvidia's China revenue at risk": ("revenue_at_risk_usd_bn", "Nvidia", "USD bn"),
+    "China's unmet demand": ("china_unmet_demand_usd_bn", "All", "USD bn"),
+}
+
+st.subheader(f"Does the conclusion hold? ({context.year})")
+for sentence in headline_probabilities(resources.draws(context.settings), context.year):
+    st.markdown(f"- {sentence}")
+
+run = resources.results(context.settings)
+shell.chart("shares_value", context, views.share_takeaway(run, context.year)
+            + " Shading shows where 50% and 90% of the draws fall.")
+
+st.subheader("What moves it: drivers")
+left, right = st.columns([2, 1])
+output = left.selectbox("Output", list(OUTPUTS), key="drivers_output")
+metric, entity, unit = OUTPUTS[output]
+table = resources.drivers_table(context.settings, metric, entity, context.year).copy()
+table["judgment"] = ["judgment" if b == "judgment" else "sourced or calibrated" for b in table.basis]
+table["label"] = [f"{label} ({'judgment' if b == 'judgment' else b})" for label, b in zip(table.label, table.basis)]
+st.vega_lite_chart(charts.spec(charts.tornado_chart(
+    table, title=f"{output}, {context.year}: output with each parameter at its low and high value",
+    x_title=output, unit=unit)), width="stretch", alt=f"Drivers of {output}")
+top = table.iloc[0]
+st.markdown(f"**Takeaway:** {top.label.split(' (')[0]} moves “{output}” the most in {context.year}: from "
+            f"{views.format_value(top.output_low, unit)} at its low to {views.format_value(top.output_high, unit)} at "
+            f"its high (default: {views.format_value(top.output_default, unit)}). Orange bars are judgment parameters.")
+right.caption("Each bar runs the model with one parameter at the low and the high end of its range, all others at "
+              "their defaults (one-at-a-time).")
+
+st.subheader("Attribution: why the revenue is at risk")
+companies = [c for c, _, _ in context.inputs.designers + context.inputs.equipment_makers]
+company = st.selectbox("Company", companies, index=companies.index("Nvidia"), key="attribution_company")
+parts = resources.attribution_parts(context.settings, company, context.year)
+steps = [("US controls alone", parts["us_controls_alone"], "Due to US controls"),
+         ("China's policy alone", parts["china_policy_alone"], "Due to China's policy"),
+         ("Interaction", parts["interaction"], "Interaction")]
+rows, running = [], 0.0
+for name, value, kind in steps:
+    rows.append({"step": name, "start": running, "end": running + value, "value": value, "kind": kind})
+    running += value
+rows.append({"step": "Total at risk", "start": 0.0, "end": parts["total"], "value": parts["total"], "kind": "Total"})
+st.vega_lite_chart(charts.spec(charts.waterfall_chart(
+    pd.DataFrame(rows), title=f"{company}: China revenue at risk in {context.year} (USD bn)")), width="stretch",
+    alt=f"Attribution of {company}'s revenue at risk")
+st.markdown(f"**Takeaway:** of {company}'s ${parts['total']:,.1f}B at risk in {context.year}, US controls alone account "
+            f"for ${parts['us_controls_alone']:,.1f}B, China's policy alone for ${parts['china_policy_alone']:,.1f}B, "
+            f"and their interaction for {'+' if parts['interaction'] >= 0 else '-'}${abs(parts['interaction']):,.1f}B.")
+
+st.subheader("Goal-seek: which lever value meets a goal?")
+with st.form("seek"):
+    a, b, c, d, e = st.columns([2, 3, 1, 1, 1])
+    lever = a.selectbox("Lever", ["export_controls", "self_reliance"], key="seek_lever")
+    goal = b.selectbox("Output", list(OUTPUTS), index=3, key="seek_output")
+    year = c.selectbox("Year", [2026, 2027, 2028, 2029, 2030], index=2, key="seek_year")
+    keep = d.selectbox("Keep it", ["above", "below"], key="seek_keep")
+    target = e.number_input("Target", value=10.0, key="seek_target",
+                            help="Shares as fractions (0.2 = 20%), money in USD bn, units as counts")
+    st.form_submit_button("Find the lever value")
+metric, entity, unit = OUTPUTS[goal]
+result = resources.seek_result(context.settings, lever, metric, entity, int(year), float(target), keep)
+st.markdown(result.message)
+if result.value is not None:
+    settings = {**context.scenario.settings(), lever: round(result.value)}
+    st.page_link("pages/scenario.py", label=f"Open the dashboard at {lever}={round(result.value)}",
+                 icon=":material/open_in_new:", query_params={k: f"{v:g}" for k, v in settings.items()})

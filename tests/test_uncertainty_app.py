@@ -1,0 +1,47 @@
+"""Uncertainty & drivers page (AppTest) and bands on the main projections."""
+import json
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+
+
+def page(**query):
+    at = AppTest.from_file(APP, default_timeout=120)
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    at.switch_page("pages/uncertainty.py").run()
+    return at
+
+
+def test_page_shows_probabilities_drivers_attribution_and_seek():
+    at = page(export_controls="60", self_reliance="70")
+    assert not at.exception
+    sentences = [m.value for m in at.markdown if m.value.startswith("- In ")]
+    assert len(sentences) == 5 and all("draws" in s for s in sentences)
+    specs = [json.loads(el.proto.spec) for el in at.get("vega_lite_chart")]
+    assert len(specs) == 3  # banded shares, tornado, waterfall
+    takeaway = next(m.value for m in at.markdown if "US controls alone account" in m.value)
+    assert "interaction" in takeaway
+    seek = next(m.value for m in at.markdown if "with US export controls at or below" in m.value)
+    assert "Nvidia's China revenue in 2028 is above $10bn" in seek
+
+
+def test_bands_are_drawn_by_default_and_can_be_turned_off():
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.switch_page("pages/china_market.py").run()
+    names = [d.name for d in at.get("vega_lite_chart")[0].proto.datasets]
+    assert "bands" in names
+    at.toggle(key="bands").set_value(False).run()
+    names = [d.name for d in at.get("vega_lite_chart")[0].proto.datasets]
+    assert "bands" not in names
+
+
+def test_drivers_follow_the_chosen_output():
+    at = page()
+    before = at.get("vega_lite_chart")[1].proto.spec
+    at.selectbox(key="drivers_output").set_value("Huawei units sold in China").run()
+    assert not at.exception
+    assert at.get("vega_lite_chart")[1].proto.spec != before

@@ -151,9 +151,9 @@ PREPARE = {
     "plain": {"main": list},
 }
 # Charts that can carry Monte Carlo bands: (metric, entity) pairs drawn.
+# (The landing page's headline chart has none: it stays the fastest view; its numbers' probabilities are on the
+# Uncertainty page.)
 BANDED = {
-    "headline_shares": (("china_share_value", "Nvidia"), ("domestic_share_value", "Domestic (all)"),
-                        ("china_share_value", "Grey market")),
     "shares_value": tuple(("china_share_value", vendor) for vendor in SHARES),
 }
 

@@ -70,11 +70,11 @@ def scenario_caption(context: controls.Context) -> None:
 
 def chart(kind: str, context: controls.Context, takeaway: str) -> None:
     """A chart with its one-line takeaway under it (also its alt text) and, on request, its data as a
-    table (built only when asked for, so a slider move does not pay for tables nobody reads)."""
+    table and its downloads (built only when asked for: a slider move pays for neither)."""
     spec = resources.chart_spec(kind, context.settings, context.reference_settings, context.year, context.bands)
     st.vega_lite_chart(spec, width="stretch", alt=takeaway)
     st.markdown(f"**Takeaway:** {takeaway}")
-    exporting.chart_buttons(kind, context)
-    if st.toggle("Show the data behind this chart", key=f"show-data::{kind}"):
+    if st.toggle("Data and downloads (PNG, SVG, CSV)", key=f"show-data::{kind}"):
+        exporting.chart_buttons(kind, context)
         rows = resources.chart_data(kind, context.settings, context.reference_settings, context.year)["main"]
         st.dataframe(views.table(rows), hide_index=True, width="stretch")

@@ -40,6 +40,8 @@ def test_presentation_mode_steps_with_the_keyboard(browser, fresh_server, tmp_pa
 
 def test_download_a_chart_png_and_the_briefing_pack(page, app_server):
     open_app(page, f"{app_server}/?export_controls=65&self_reliance=55")
+    page.get_by_text("Data and downloads (PNG, SVG, CSV)").first.click()
+    page.locator('[data-testid="stDownloadButton"]').filter(has_text="PNG").first.wait_for()
     with page.expect_download() as png_download:
         page.locator('[data-testid="stDownloadButton"]').filter(has_text="PNG").first.click()
     png = png_download.value

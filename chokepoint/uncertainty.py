@@ -228,7 +228,7 @@ class Metrics:
     def get(self, metric: str, entity: str) -> np.ndarray:
         if (metric, entity) not in self.units_of:
             raise ScenarioError(_unknown_metric(metric, entity, self.catalogue))
-        raw, value = self.raw, self._block0("value")
+        value = self._block0("value")
         if metric in ("china_share_value", "china_spend_usd_bn"):
             series = self._block0("grey_value") if entity == "Grey market" else value[:, :, VENDORS.index(entity)]
             return series / self.realised if metric == "china_share_value" else series / 1e9

@@ -4,7 +4,7 @@ import streamlit as st
 
 from chokepoint import charts, views
 from chokepoint.params import Scenario
-from chokepoint.store import ID_PATTERN, StoreError
+from chokepoint.store import StoreError
 from chokepoint.ui import resources, saved, shell
 
 context = shell.page_context()

@@ -4,7 +4,7 @@ import streamlit as st
 
 from chokepoint import charts, views
 from chokepoint.uncertainty import headline_probabilities
-from chokepoint.ui import resources, saved, shell
+from chokepoint.ui import resources, shell
 
 context = shell.page_context()
 st.title("Uncertainty & drivers")

@@ -5,6 +5,7 @@ import pytest
 
 from chokepoint.data import DEFAULT_DATA_DIR, get_database
 from chokepoint.params import load_model_inputs
+from chokepoint.store import DuckDBStore
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_OUTPUT = ROOT / "test-output"
@@ -26,3 +27,15 @@ def data_copy(tmp_path):
     target = tmp_path / "data"
     shutil.copytree(DEFAULT_DATA_DIR, target)
     return target
+
+
+@pytest.fixture
+def isolated_store(tmp_path, monkeypatch):
+    """The app's saved-scenario store in a temporary folder (and a handle on it for the test)."""
+    from chokepoint.ui import resources
+
+    monkeypatch.delenv("CHOKEPOINT_DATABASE_URL", raising=False)
+    monkeypatch.setenv("CHOKEPOINT_STORE_DIR", str(tmp_path / "store"))
+    resources.store.clear()
+    yield DuckDBStore(tmp_path / "store" / "scenarios.duckdb")
+    resources.store.clear()

@@ -1,21 +1,16 @@
 """AppTest: every page runs without an exception, and the sidebar drives what the pages show."""
 import json
-from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
+from apptests import run_app
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PAGES = ["pages/scenario.py", "pages/china_market.py", "pages/revenue_exposure.py", "pages/domestic_supply.py",
          "pages/methodology.py"]
 CHART_PAGES = PAGES[:4]
 
 
-def app(**query) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=90)
-    for key, value in query.items():
-        at.query_params[key] = value
-    return at.run()
+def app(**query):
+    return run_app(**query)
 
 
 def chart_specs(at) -> list[dict]:

@@ -1,32 +1,20 @@
 """Briefing mode (AppTest): decks present step by step, warm-up reports failures, bad deck ids are safe."""
-from pathlib import Path
 
 import pytest
+from apptests import run_app
 from streamlit.testing.v1 import AppTest
 
 from chokepoint import MODEL_VERSION
-from chokepoint.store import DuckDBStore
-from chokepoint.ui import resources
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
 
 @pytest.fixture
-def store(tmp_path, monkeypatch):
-    monkeypatch.delenv("CHOKEPOINT_DATABASE_URL", raising=False)
-    monkeypatch.setenv("CHOKEPOINT_STORE_DIR", str(tmp_path / "store"))
-    resources.store.clear()
-    yield DuckDBStore(tmp_path / "store" / "scenarios.duckdb")
-    resources.store.clear()
+def store(isolated_store):
+    return isolated_store
 
 
 def present(**query) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=90)
-    for key, value in query.items():
-        at.query_params[key] = value
-    at.run()
-    at.switch_page("pages/present.py").run()
-    return at
+    return run_app("pages/present.py", **query)
 
 
 def test_a_deck_presents_step_by_step_with_its_notes(store):

@@ -1,6 +1,5 @@
 """Every figure in data/ carries a source or an explicit judgment label."""
 import csv
-from pathlib import Path
 
 from chokepoint.data import DEFAULT_DATA_DIR, run_query
 

@@ -3,35 +3,20 @@ import json
 from pathlib import Path
 
 import pytest
+from apptests import APP, run_app
 from streamlit.testing.v1 import AppTest
 
 from chokepoint import MODEL_VERSION
 from chokepoint.migrations import RELEASED_VERSIONS
-from chokepoint.store import DuckDBStore, scenario_id
+from chokepoint.store import scenario_id
 from chokepoint.ui import resources
 from chokepoint.ui.saved import plain
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
-@pytest.fixture(autouse=True)
-def isolated_store(tmp_path, monkeypatch):
-    monkeypatch.delenv("CHOKEPOINT_DATABASE_URL", raising=False)
-    monkeypatch.setenv("CHOKEPOINT_STORE_DIR", str(tmp_path / "store"))
-    resources.store.clear()
-    yield DuckDBStore(tmp_path / "store" / "scenarios.duckdb")
-    resources.store.clear()
-
-
-def app(page=None, **query) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=90)
-    for key, value in query.items():
-        at.query_params[key] = value
-    at.run()
-    if page:
-        at.switch_page(page).run()
-    return at
+pytestmark = pytest.mark.usefixtures("isolated_store")
+app = run_app
 
 
 def save(at, name, note=""):

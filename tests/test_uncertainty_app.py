@@ -1,19 +1,13 @@
 """Uncertainty & drivers page (AppTest) and bands on the main projections."""
 import json
-from pathlib import Path
 
+from apptests import APP, run_app
 from streamlit.testing.v1 import AppTest
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
 
 def page(**query):
-    at = AppTest.from_file(APP, default_timeout=120)
-    for key, value in query.items():
-        at.query_params[key] = value
-    at.run()
-    at.switch_page("pages/uncertainty.py").run()
-    return at
+    return run_app("pages/uncertainty.py", **query)
 
 
 def test_page_shows_probabilities_drivers_attribution_and_seek():

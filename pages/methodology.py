@@ -28,8 +28,11 @@ st.markdown(f"""
    (1 − share blocked by licences). Revenue at risk = counterfactual (no controls, no push) − scenario.
 8. **Worldwide.** Rest-of-world spend is exogenous; Nvidia's rest-of-world share is a judgment parameter.
 
-**What drives what.** The domestic share is supply-driven (HBM, SMIC capacity, budget growth, smuggling ceiling);
-Nvidia's China revenue is preference-driven (price-performance growth on both sides, β, κ, budget growth).
+**What drives what.** MODEL.md expects the domestic share to be supply-driven and Nvidia's China revenue
+preference-driven. In this model, from 2026 domestic output is almost always capped by HBM (wafer capacity has
+slack), so SMIC capacity, yield and learning barely move the outputs, while HBM output and growth, budget growth,
+the informal import gate and smuggling do. The live tornado on the **Uncertainty & drivers** page shows the ranking
+for any output and year.
 """)
 
 st.subheader("Levers and their regimes")

@@ -229,6 +229,33 @@ SCHEMAS: dict[str, Table] = {
                 _c("source_id", "ids"),
             ),
         ),
+        Table(
+            "claims",
+            (
+                _c("claim_id"), _c("claim"), _c("made_by"),
+                _c("verdict", choices=("supported", "partly supported", "contradicted", "depends on the scenario",
+                                       "not checkable with this data")),
+                _c("explanation"), _c("source_ids", "ids", required=False),
+                _c("condition_kind", choices=("none", "figure", "threshold")),
+                _c("metric", required=False), _c("entity", required=False), _c("versus", required=False),
+                _c("year", "int", required=False, low=2024, high=2030),
+                _c("comparison", required=False, choices=("above", "below")),
+                _c("threshold", required=False),
+                _c("lever", required=False, choices=("export_controls", "self_reliance")),
+                _c("other_lever", required=False), _c("page", required=False),
+            ),
+            key=("claim_id",),
+        ),
+        Table(
+            "claim_figures",
+            (
+                _c("claim_id"), _c("key"), _c("label"),
+                _c("dataset", choices=("china_market_estimates", "chip_specs", "company_financials", "model",
+                                       "ratio")),
+                _c("selector"), _c("source_ids", "ids", required=False),
+            ),
+            key=("claim_id", "key"),
+        ),
     )
 }
 

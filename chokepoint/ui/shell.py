@@ -17,6 +17,7 @@ PAGES = [
     ("pages/revenue_exposure.py", "Revenue exposure", ":material/account_balance:", False),
     ("pages/domestic_supply.py", "Domestic supply", ":material/factory:", False),
     ("pages/uncertainty.py", "Uncertainty & drivers", ":material/ssid_chart:", False),
+    ("pages/claims.py", "Claims, checked", ":material/fact_check:", False),
     ("pages/library.py", "Library", ":material/bookmarks:", False),
     ("pages/present.py", "Briefing mode", ":material/slideshow:", False),
     ("pages/compare.py", "Compare", ":material/compare_arrows:", False),

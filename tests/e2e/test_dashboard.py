@@ -10,12 +10,14 @@ PAGES = {  # url path -> page title (h1)
     "china_market": "China's AI-accelerator market",
     "revenue_exposure": "Revenue exposure of US and allied firms",
     "domestic_supply": "China's domestic supply",
+    "uncertainty": "Uncertainty & drivers",
+    "claims": "Claims, checked",
     "library": "Library of saved scenarios",
     "compare": "Compare scenarios",
     "methodology": "Methodology & sources",
 }
-NAV_LABELS = ["Scenario", "China market", "Revenue exposure", "Domestic supply", "Library", "Compare",
-              "Methodology & sources"]
+NAV_LABELS = ["Scenario", "China market", "Revenue exposure", "Domestic supply", "Uncertainty & drivers",
+              "Claims, checked", "Library", "Briefing mode", "Compare", "Methodology & sources"]
 
 
 def slider_value(page, label):

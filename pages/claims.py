@@ -1,0 +1,113 @@
+"""Claims, checked: published claims held against the sourced figures and, for the future, the model."""
+import streamlit as st
+
+from chokepoint import claims
+from chokepoint.ui import resources, saved, shell
+
+context = shell.page_context()
+
+BADGES = {  # verdict -> (colour, icon)
+    "supported": ("green", ":material/check_circle:"),
+    "partly supported": ("orange", ":material/rule:"),
+    "contradicted": ("red", ":material/cancel:"),
+    "depends on the scenario": ("blue", ":material/tune:"),
+    "not checkable with this data": ("gray", ":material/help:"),
+}
+
+
+@st.cache_resource(show_spinner="Checking the claims against the data and the model…")
+def checked_claims(data_version: str) -> list[claims.CheckedClaim]:
+    """Every claim, checked once per process (the lever grid is the slow part: ~10,000 engine runs)."""
+    return claims.check_claims(resources.model_inputs(), resources.database())
+
+
+@st.cache_resource(show_spinner=False)
+def sources() -> dict[str, tuple[str, str]]:
+    frame = resources.table("sources")
+    return {row.source_id: (row.title, row.url) for row in frame.itertuples(index=False)}
+
+
+def source_links(ids) -> str:
+    known = sources()
+    return "; ".join(f"[{saved.plain(known[i][0])}](<{known[i][1]}>) ({i})" if i in known else i for i in ids)
+
+
+def figure_lines(figures) -> str:
+    lines = []
+    for figure in figures:
+        if figure.is_model:
+            origin = "Chokepoint model (engine run at the parameter defaults)"
+        elif figure.dataset == "ratio":
+            origin = "arithmetic on the figures above (" + ", ".join(figure.source_ids) + ")"
+        else:
+            origin = source_links(figure.source_ids)
+        lines.append(f"- {saved.plain(figure.label)}: **{saved.plain(figure.text)}** — {origin}")
+    return "\n".join(lines)
+
+
+def card(claim: claims.CheckedClaim, run) -> None:
+    verdict = claim.computed_verdict or claim.verdict
+    with st.container(border=True):
+        colour, icon = BADGES[verdict]
+        st.badge(verdict.capitalize(), color=colour, icon=icon)
+        st.markdown(f"**{saved.plain(claim.claim)}**")
+        st.caption(f"Made by: {saved.plain(claim.made_by)} · claim {claim.claim_id}")
+        if claim.computed_verdict and claim.computed_verdict != claim.verdict:
+            st.warning(f"The stored verdict is “{claim.verdict}” but the data and model now give “{verdict}”: "
+                       "this claim needs review.", icon=":material/sync_problem:")
+        st.markdown(saved.plain(claim.explanation))
+        condition = claim.condition
+        if condition is not None:
+            links = " · ".join(f"[{saved.plain(label)}]({condition.link(settings)})"
+                               for label, settings in condition.links())
+            if "{condition}" in claim.explanation_template:  # the explanation already says when it holds
+                st.markdown(f"**Open the dashboard at** {links}.")
+            else:
+                st.markdown(f"**When it holds:** {saved.plain(claim.condition_sentence)} "
+                            f"Open the dashboard at {links}.")
+            st.caption(saved.plain("In the scenario in the sidebar: " + condition.in_scenario(run.value)))
+        elif claim.check is not None:
+            st.caption(saved.plain(claim.check.sentence))
+        with st.expander(f"Figures and sources ({len(claim.figures)})"):
+            st.markdown(figure_lines(claim.figures) or "No figures.")
+            others = [i for i in claim.source_ids if not any(i in f.source_ids for f in claim.figures)]
+            if others:
+                st.caption("Other sources bearing on this claim: " + source_links(others))
+
+
+st.title("Claims, checked")
+st.markdown(
+    "Claims about AI-chip export controls from the seed article (a 2025 op-ed, *Huawei Turns Sanctions Into "
+    "Strength*) and from analysts, in our own words, held against the sourced figures in the data and, for claims "
+    "about the future, against the model. Where a claim can be tested the verdict is computed, not typed: the "
+    "engine evaluates it at every whole-number setting of both levers (0–100, everything else at the model "
+    "defaults), so a model change that flips a verdict shows here and fails the tests.")
+shell.scenario_caption(context)
+
+checked = checked_claims(context.inputs.data_version)
+run = resources.results(context.settings)
+counts = {v: sum((c.computed_verdict or c.verdict) == v for c in checked) for v in claims.VERDICTS}
+st.markdown(f"**{len(checked)} claims.** " + " · ".join(f"{v.capitalize()}: {n}" for v, n in counts.items() if n))
+
+for claim in checked:
+    card(claim, run)
+
+st.subheader("Systems, not chips: chips and rack-scale systems compared")
+systems = claims.system_table(resources.database())
+st.markdown(f"**Takeaway:** {claims.system_takeaway(systems)}")
+systems["sources"] = [resources.cite(ids) for ids in systems.source_ids]
+st.dataframe(
+    systems.drop(columns="source_ids"), hide_index=True, width="stretch",
+    column_config={
+        "system": "System or chip", "vendor": "Vendor", "kind": "Kind",
+        "chips_per_system": st.column_config.NumberColumn("Chips", format="%.0f"),
+        "bf16_dense_tflops": st.column_config.NumberColumn("BF16 dense TFLOPS", format="%.0f"),
+        "memory_gb": st.column_config.NumberColumn("HBM (GB)", format="%.0f"),
+        "memory_bandwidth_tbs": st.column_config.NumberColumn("HBM bandwidth (TB/s)", format="%.1f"),
+        "power_kw": st.column_config.NumberColumn("Power (kW)", format="%.2f"),
+        "tflops_per_kw": st.column_config.NumberColumn("TFLOPS per kW", format="%.0f"),
+        "sources": "Sources",
+    })
+st.caption("Systems' memory and bandwidth are their chips' totals (derived); None means unknown, not zero. "
+           "Ascend 910B compute is contested (256–376 TFLOPS; 320 shown). Power for Huawei's chips is not in the "
+           "sources, so their compute per kW is blank.")

@@ -1,0 +1,283 @@
+"""Claims, checked: every claim cites real sources, every figure resolves to the row it names, the text follows
+the house rules, and every verdict the data or the model can decide is recomputed here (threshold conditions by
+the engine itself, at the reported lever value and just past it), so a change that flips one fails loudly."""
+import csv
+import math
+import re
+
+import pytest
+
+from chokepoint import claims
+from chokepoint.data import DEFAULT_DATA_DIR, DataError, build_database, run_query
+from chokepoint.engine import run_scenario
+from chokepoint.params import Scenario, load_model_inputs
+from chokepoint.uncertainty import seek
+from chokepoint.views import Run
+
+with (DEFAULT_DATA_DIR / "claims.csv").open(newline="", encoding="utf-8") as _handle:
+    ROWS = list(csv.DictReader(_handle))
+THRESHOLD_IDS = [r["claim_id"] for r in ROWS if r["condition_kind"] == "threshold"]
+FIGURE_IDS = [r["claim_id"] for r in ROWS if r["condition_kind"] == "figure"]
+
+
+@pytest.fixture(scope="module")
+def checked(inputs, database):
+    return claims.check_claims(inputs, database)
+
+
+@pytest.fixture(scope="module")
+def by_id(checked):
+    return {c.claim_id: c for c in checked}
+
+
+@pytest.fixture(scope="module")
+def sources(database):
+    return run_query("sources", database).set_index("source_id")
+
+
+def engine_output(condition, inputs, settings) -> float:
+    """The condition's output from a plain deterministic engine run (not the batched grid)."""
+    run = Run(run_scenario(Scenario.create(settings["export_controls"], settings["self_reliance"], inputs=inputs),
+                           inputs).rows())
+    return condition.output_of(run.value)
+
+
+# ------------------------------------------------------------------------------------------ coverage
+
+def test_the_seed_articles_checkable_claims_are_all_there(by_id):
+    article = {cid: c for cid, c in by_id.items() if c.made_by.startswith("Seed article")}
+    text = {cid: c.claim.lower() for cid, c in article.items()}
+    assert any("700,000" in t and "three times" in t for t in text.values()), "Huawei's 2025 volume"
+    scale = [cid for cid, t in text.items() if "cloudmatrix" in t and "efficiency" not in t]
+    efficiency = [cid for cid, t in text.items() if "cloudmatrix" in t and "efficiency" in t]
+    assert scale and efficiency, "the scale claim and the efficiency claim are checked separately"
+    assert any("revenue" in t for t in text.values())
+    assert any("export controls" in t and "contain" in t for t in text.values())
+    assert any("outpac" in t or "overtake" in t for t in text.values())
+
+
+def test_verdict_labels_are_the_five_and_all_are_used(checked):
+    assert {c.verdict for c in checked} == set(claims.VERDICTS)
+
+
+def test_every_claim_is_attributed_and_paraphrased_briefly(checked):
+    for claim in checked:
+        assert claim.made_by.strip(), claim.claim_id
+        assert len(claim.claim) <= 200, claim.claim_id
+        for text in (claim.claim, claim.explanation):
+            for quote in claims.quoted_spans(text):
+                assert len(quote.split()) <= 8, (claim.claim_id, quote)
+
+
+# ------------------------------------------------------------------------------------------ sources
+
+def test_every_claim_cites_sources_that_exist_and_are_verified(checked, sources):
+    for claim in checked:
+        assert claim.source_ids, f"{claim.claim_id} cites no source"
+        for source_id in claim.source_ids:
+            assert source_id in sources.index, (claim.claim_id, source_id)
+            assert sources.loc[source_id, "confidence"] != "from-memory-unverified", (claim.claim_id, source_id)
+
+
+def test_every_figure_resolves_to_the_sources_it_declares(checked, sources):
+    for claim in checked:
+        keys = [f.key for f in claim.figures]
+        assert len(keys) == len(set(keys)), claim.claim_id
+        for figure in claim.figures:
+            assert math.isfinite(figure.value), (claim.claim_id, figure.key)
+            if figure.dataset in ("china_market_estimates", "chip_specs", "company_financials"):
+                assert figure.source_ids, (claim.claim_id, figure.key)
+                assert set(figure.declared_ids) == set(figure.source_ids), (claim.claim_id, figure.key)
+            else:
+                assert figure.declared_ids == (), (claim.claim_id, figure.key, "sources come from the parts")
+            if figure.dataset == "model":
+                assert figure.source_ids == ()
+            assert set(figure.source_ids) <= set(claim.source_ids), (claim.claim_id, figure.key)
+            assert all(s in sources.index for s in figure.source_ids)
+
+
+def test_facts_in_the_cards_match_the_data(by_id, database):
+    specs = run_query("chip_specs", database).set_index("system")
+    figures = {f.key: f for f in by_id["C03"].figures}
+    assert figures["cm_compute"].value == specs.loc["Huawei CloudMatrix 384", "bf16_dense_tflops"] == 300000
+    assert figures["nvl_compute"].value == specs.loc["NVIDIA GB200 NVL72", "bf16_dense_tflops"] == 180000
+    assert (figures["cm_power"].text, figures["nvl_power"].text) == ("560 kW", "145 kW")
+    assert "300 PFLOPS" in by_id["C02"].explanation and "180 PFLOPS" in by_id["C02"].explanation
+    volume = {f.key: f.value for f in by_id["C01"].figures}
+    assert (volume["mizuho"], volume["commerce"], volume["idc_huawei"]) == (700000, 200000, 812000)
+
+
+def test_a_selector_that_matches_no_row_names_the_claim(data_copy):
+    path = data_copy / "claim_figures.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace("year=2025; vendor=Huawei; metric=units",
+                                                             "year=2019; vendor=Huawei; metric=units", 1),
+                    encoding="utf-8")
+    database = build_database(data_copy)
+    with pytest.raises(DataError, match=r"claim_figures.csv \(C01/idc_huawei\).*matches 0 rows"):
+        claims.check_claims(load_model_inputs(database), database)
+
+
+# ------------------------------------------------------------------------------------------ text
+
+# Numbers in an explanation come from the data or the model through placeholders; what is left may only be
+# years and product names.
+PRODUCT_NUMBERS = re.compile(
+    r"\b(?:BF16|CloudMatrix 384|GB200 NVL72|NVL72|GB200|B200|910[BC]|H20|H100|H200|A100|10-K)\b")
+YEAR = re.compile(r"^(19|20)\d\d$")
+
+
+def test_explanations_are_two_sentences_with_every_placeholder_filled(checked):
+    for claim in checked:
+        assert claims.sentence_count(claim.explanation) == 2, (claim.claim_id, claim.explanation)
+        assert "{" not in claim.explanation and "}" not in claim.explanation, claim.claim_id
+
+
+def test_explanations_hard_code_no_numbers(checked):
+    for claim in checked:
+        template = re.sub(r"\{[^}]*\}", "", claim.explanation_template)
+        template = PRODUCT_NUMBERS.sub("", template)
+        for number in re.findall(r"\b\d[\d,.]*", template):
+            assert YEAR.match(number.rstrip(".,")), (claim.claim_id, number)
+
+
+def test_conditions_are_only_where_the_kind_says(checked):
+    for claim in checked:
+        assert (claim.condition is not None) == (claim.condition_kind == "threshold"), claim.claim_id
+        assert (claim.check is not None) == (claim.condition_kind == "figure"), claim.claim_id
+        if claim.condition_kind == "none":
+            assert claim.verdict in ("partly supported", "supported", "not checkable with this data",
+                                     "contradicted"), claim.claim_id
+
+
+# ------------------------------------------------------------------------------------------ figure checks
+
+@pytest.mark.parametrize("claim_id", FIGURE_IDS)
+def test_figure_check_verdict_matches_the_stored_label(by_id, claim_id):
+    claim = by_id[claim_id]
+    check = claim.check
+    figure = next(f for f in claim.figures if f.key == check.key)
+    holds = figure.value >= check.threshold if check.comparison == "above" else figure.value <= check.threshold
+    assert holds == check.holds
+    assert check.verdict == claim.verdict, (
+        f"{claim_id}: the figures now say '{check.verdict}' but data/claims.csv says '{claim.verdict}'")
+
+
+def test_a_data_change_that_flips_a_verdict_is_caught(data_copy):
+    """If CloudMatrix 384 drew 100 kW, its efficiency claim would hold: the computed verdict must move."""
+    path = data_copy / "chip_specs.csv"
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        if row["system"] == "Huawei CloudMatrix 384":
+            row["power_kw"] = "100"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    database = build_database(data_copy)
+    flipped = {c.claim_id: c for c in claims.check_claims(load_model_inputs(database), database)}
+    assert flipped["C03"].computed_verdict == "supported" != flipped["C03"].verdict
+
+
+# ------------------------------------------------------------------------------------------ threshold checks
+
+@pytest.mark.parametrize("claim_id", THRESHOLD_IDS)
+def test_threshold_verdict_matches_the_stored_label(by_id, claim_id):
+    claim = by_id[claim_id]
+    assert claim.condition.verdict == claim.verdict, (
+        f"{claim_id}: the model now says '{claim.condition.verdict}' ({claim.condition_sentence}) but "
+        f"data/claims.csv says '{claim.verdict}'")
+
+
+@pytest.mark.parametrize("claim_id", THRESHOLD_IDS)
+def test_threshold_boundaries_are_recomputed_by_the_engine(by_id, inputs, claim_id):
+    """At each reported lever value the claim holds, one step past it it does not: both from a plain run."""
+    condition = by_id[claim_id].condition
+    for holding, outside in condition.boundaries:
+        inside_output = engine_output(condition, inputs, condition.settings(holding))
+        outside_output = engine_output(condition, inputs, condition.settings(outside))
+        assert condition.holds_for(inside_output), (claim_id, holding, inside_output)
+        assert not condition.holds_for(outside_output), (claim_id, outside, outside_output)
+        assert str(holding) in condition.sentence
+
+
+@pytest.mark.parametrize("claim_id", THRESHOLD_IDS)
+def test_threshold_verdict_is_recomputed_by_the_engine(by_id, inputs, claim_id):
+    """Spot checks of the whole-grid verdict with plain engine runs."""
+    condition = by_id[claim_id].condition
+    corners = [{"export_controls": ec, "self_reliance": sr} for ec in (0, 100) for sr in (0, 100)]
+    base = {"export_controls": condition.base[0], "self_reliance": condition.base[1]}
+    if condition.verdict == "contradicted":
+        best, (ec, sr) = condition.best
+        at_best = engine_output(condition, inputs, {"export_controls": ec, "self_reliance": sr})
+        assert at_best == pytest.approx(best, rel=1e-9)
+        assert not condition.holds_for(at_best)
+        for settings in corners + [base]:
+            assert not condition.holds_for(engine_output(condition, inputs, settings)), settings
+    elif condition.verdict == "supported":
+        for settings in corners + [base]:
+            assert condition.holds_for(engine_output(condition, inputs, settings)), settings
+    else:
+        holds = condition.nearest(True)
+        fails = condition.nearest(False)
+        assert condition.holds_for(engine_output(condition, inputs, dict(zip(("export_controls", "self_reliance"),
+                                                                             holds))))
+        assert not condition.holds_for(engine_output(condition, inputs, dict(zip(("export_controls",
+                                                                                  "self_reliance"), fails))))
+
+
+@pytest.mark.parametrize("claim_id", THRESHOLD_IDS)
+def test_single_crossings_agree_with_goal_seek(by_id, inputs, claim_id):
+    """Where the claim holds on one side of one crossing, uncertainty.seek (a 0.1 grid) finds the same place."""
+    condition = by_id[claim_id].condition
+    runs = condition.intervals
+    if condition.versus or len(runs) != 1 or runs[0] == (0, 100):
+        pytest.skip("no single crossing of a single output along the cut")
+    low, high = runs[0]
+    other = {condition.other_lever: condition.other_value}
+    scenario = Scenario.create(other.get("export_controls"), other.get("self_reliance"), inputs=inputs)
+    found = seek(scenario, inputs, condition.lever, condition.metric, condition.entity, condition.year,
+                 condition.threshold, keep=condition.comparison)
+    assert found.value is not None, found.message
+    if high == 100:
+        assert math.ceil(found.value - 1e-9) == low, found.message
+    else:
+        assert math.floor(found.value + 1e-9) == high, found.message
+
+
+@pytest.mark.parametrize("claim_id", THRESHOLD_IDS)
+def test_links_open_the_dashboard_at_whole_number_settings(by_id, claim_id):
+    condition = by_id[claim_id].condition
+    links = condition.links()
+    assert links
+    for label, settings in links:
+        url = condition.link(settings)
+        assert url.startswith(f"/{condition.page}?")
+        query = dict(part.split("=") for part in url.split("?", 1)[1].split("&"))
+        for lever in ("export_controls", "self_reliance"):
+            value = float(query[lever])
+            assert value == int(value) and 0 <= value <= 100, url
+        assert int(query["year"]) == condition.year
+
+
+# ------------------------------------------------------------------------------------------ systems
+
+def test_system_comparison_matches_semianalysis(database):
+    """F075: 3.9x the power, 2.3x the power per FLOP, 3.6x the HBM, 2.1x the bandwidth; F071: 1.7x compute."""
+    table = claims.system_table(database)
+    ratios = claims.system_ratios(table)
+    assert round(ratios["power"], 1) == 3.9
+    assert round(ratios["energy_per_flop"], 1) == 2.3
+    assert round(1 / ratios["compute_per_kw"], 1) == 2.3
+    assert round(ratios["memory"], 1) == 3.6
+    assert round(ratios["bandwidth"], 1) == 2.1
+    assert round(ratios["compute"], 1) == 1.7
+    takeaway = claims.system_takeaway(table)
+    for part in ("1.7×", "3.9×", "2.3×", "384", "72"):
+        assert part in takeaway
+    assert list(table.kind[:2]) == ["system", "system"]
+    assert table.tflops_per_kw.notna().sum() >= 4
+
+
+def test_sentence_count_ignores_decimals():
+    assert claims.sentence_count("It is 3.9× the power. That is $15.5B.") == 2

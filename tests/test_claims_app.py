@@ -1,0 +1,82 @@
+"""AppTest: the Claims page (registered in the navigation as pages/claims.py) shows every claim with its verdict,
+its computed condition and a link that opens the dashboard there, and the system comparison table."""
+import re
+
+import pytest
+from apptests import run_app
+
+from chokepoint import claims
+
+PAGE = "pages/claims.py"
+
+
+def unescape(markdown: str) -> str:
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
+@pytest.fixture(scope="module")
+def checked(inputs, database):
+    return claims.check_claims(inputs, database)
+
+
+@pytest.fixture(scope="module")
+def page():
+    return run_app(PAGE)
+
+
+def texts(at) -> str:
+    return "\n".join(unescape(el.value) for el in list(at.markdown) + list(at.caption))
+
+
+def test_claims_page_runs(page):
+    assert not page.exception, page.exception
+    assert [t.value for t in page.title] == ["Claims, checked"]
+
+
+def test_every_claim_is_shown_with_its_verdict_and_explanation(page, checked):
+    shown = texts(page)
+    badges = [el.value for el in page.markdown if "-badge[" in el.value]
+    assert len(badges) == len(checked)
+    for claim in checked:
+        assert claim.claim in shown, claim.claim_id
+        assert claim.explanation in shown, claim.claim_id
+        assert claim.made_by in shown, claim.claim_id
+        assert any(claim.verdict.capitalize() in badge for badge in badges), claim.claim_id
+    assert not page.warning, "a stored verdict disagrees with the computed one"
+
+
+def test_scenario_claims_show_the_condition_and_open_the_dashboard_there(page, checked):
+    shown = texts(page)
+    for claim in checked:
+        if claim.condition is None:
+            continue
+        assert claim.condition.sentence in shown, claim.claim_id
+        for _, settings in claim.condition.links():
+            assert f"]({claim.condition.link(settings)})" in shown, claim.claim_id
+
+
+def test_figures_list_their_sources(page, checked, database):
+    shown = texts(page)
+    for claim in checked:
+        for source_id in claim.source_ids:
+            assert f"({source_id})" in shown, (claim.claim_id, source_id)
+
+
+def test_system_comparison_table_and_takeaway(page, database):
+    frames = [el.value for el in page.dataframe]
+    systems = [f for f in frames if "tflops_per_kw" in f.columns]
+    assert systems and {"Huawei CloudMatrix 384", "NVIDIA GB200 NVL72"} <= set(systems[0].system)
+    takeaway = claims.system_takeaway(claims.system_table(database))
+    assert f"**Takeaway:** {takeaway}" in [el.value for el in page.markdown]
+
+
+def test_the_sidebar_scenario_is_checked_against_each_condition(page, checked):
+    claim = next(c for c in checked if c.claim_id == "C09")
+    (holding, outside), = claim.condition.boundaries
+    page.slider(key="self_reliance").set_value(outside).run()
+    assert not page.exception
+    line = next(t for t in texts(page).splitlines() if t.startswith("In the scenario in the sidebar: Huawei"))
+    assert line.endswith("so the claim does not hold.")
+    page.slider(key="self_reliance").set_value(holding).run()
+    line = next(t for t in texts(page).splitlines() if t.startswith("In the scenario in the sidebar: Huawei"))
+    assert line.endswith("so the claim holds.")

@@ -260,6 +260,9 @@ SCHEMAS: dict[str, Table] = {
 }
 
 
+MODEL_INPUT_TABLES = ("company_baseline", "parameters", "presets", "regime_anchors", "regime_history")
+
+
 def _parse(value: str, col: Column, where: str):
     text = value.strip() if value is not None else ""
     if text == "":
@@ -381,8 +384,10 @@ def build_database(data_dir: Path | str) -> Database:
     data_dir = Path(data_dir)
     tables = {name: read_table(data_dir / f"{name}.csv", table) for name, table in SCHEMAS.items()}
     _check_source_ids(tables)
+    # The data version names the inputs that can change a number (not sources' wording or the claims text),
+    # so a saved link only reports "recomputed" when its numbers could have moved.
     digest = hashlib.sha256()
-    for name in sorted(SCHEMAS):
+    for name in MODEL_INPUT_TABLES:
         digest.update((data_dir / f"{name}.csv").read_bytes())
     connection = duckdb.connect(":memory:")
     for name, rows in tables.items():

@@ -107,3 +107,11 @@ def test_numbers_land_in_duckdb_with_their_types(database):
     frame = run_query("model_parameters", database)
     assert str(frame["default"].dtype) == "float64"
     assert (frame["low"] <= frame["default"]).all() and (frame["default"] <= frame["high"]).all()
+
+
+def test_data_version_moves_with_model_inputs_only(data_copy):
+    before = build_database(data_copy).data_version
+    rewrite(data_copy / "sources.csv", lambda rows, fields: rows[0].__setitem__("title", rows[0]["title"] + " (retitled)"))
+    assert build_database(data_copy).data_version == before  # wording does not change a number
+    rewrite(data_copy / "parameters.csv", lambda rows, fields: rows[0].__setitem__("default", str(float(rows[0]["low"]))))
+    assert build_database(data_copy).data_version != before

@@ -9,6 +9,10 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+# Inline rows stay inline (Altair would otherwise hoist them into top-level named datasets, which Streamlit
+# converts to Arrow on every rerun even when they never change).
+alt.data_transformers.consolidate_datasets = False
+
 ENTITY_COLORS = {
     # vendors in China's market (Okabe-Ito)
     "Nvidia": "#009E73", "AMD": "#D55E00", "Huawei": "#CC79A7", "Cambricon": "#56B4E9",
@@ -94,19 +98,18 @@ def series_chart(frame: pd.DataFrame, *, title: str, y_title: str, unit: str,
                 tooltip=band_tooltip))
     if events is not None:
         events = events[events.year.between(frame.year.min(), frame.year.max())]
+    # Static layers (events, markers) carry their rows inline: only the scenario's datasets change per move,
+    # so Streamlit converts just those to Arrow on a rerun.
     if events is not None and len(events):
-        datasets["events"] = _records(events)
-        layers.append(alt.Chart(alt.Data(name="events")).mark_rule(color="#BBBBBB", strokeWidth=1).encode(
+        layers.append(alt.Chart(alt.InlineData(values=_records(events))).mark_rule(color="#BBBBBB", strokeWidth=1).encode(
             x=x, tooltip=[alt.Tooltip("year:O", title="Year"), alt.Tooltip("title:N", title="Policy event"),
                           alt.Tooltip("source:N", title="Source")]))
-    if reference is not None and len(reference):
-        datasets["reference"] = reference_records(reference)
-        layers.append(alt.Chart(alt.Data(name="reference")).mark_line(
+    if reference is not None and len(reference):  # inline: it changes only when the reference does
+        layers.append(alt.Chart(alt.InlineData(values=reference_records(reference))).mark_line(
             strokeDash=[2, 3], strokeWidth=1.5, opacity=0.45).encode(x=x, y=y, color=color, tooltip=tooltip))
     layers.append(lines)
     if markers is not None and len(markers):
-        datasets["markers"] = _records(markers)
-        layers.append(alt.Chart(alt.Data(name="markers")).mark_point(
+        layers.append(alt.Chart(alt.InlineData(values=_records(markers))).mark_point(
             size=90, filled=True, stroke="#333333", strokeWidth=0.8).encode(
             x=x, y=y, color=color,
             shape=alt.Shape("label:N", title="Published estimates",
@@ -115,10 +118,10 @@ def series_chart(frame: pd.DataFrame, *, title: str, y_title: str, unit: str,
                      alt.Tooltip("year:O", title="Year"), alt.Tooltip("value:Q", title=y_title, format=fmt),
                      alt.Tooltip("source:N", title="Source")]))
     subtitle = ["Solid: 2024-25 replay · dashed: projection"
-                + (" · dotted: reference scenario" if "reference" in datasets else "")
+                + (" · dotted: reference scenario" if reference is not None and len(reference) else "")
                 + (" · shading: P25-P75 and P5-P95 of 1,000 draws" if "bands" in datasets else "")]
-    extra = [text for text, name in (("markers: published estimates", "markers"),
-                                     ("grey rules: policy events", "events")) if name in datasets]
+    extra = [text for text, frame in (("markers: published estimates", markers),
+                                      ("grey rules: policy events", events)) if frame is not None and len(frame)]
     if extra:
         subtitle.append(" · ".join(extra))
     return alt.layer(*layers).properties(

@@ -147,7 +147,7 @@ CHARTS = {
                                       markers("units", ("Huawei", "Domestic (all)"))]))),
 }
 PREPARE = {
-    "series": {"main": charts.series_records, "reference": charts.reference_records, "bands": list},
+    "series": {"main": charts.series_records, "bands": list},
     "plain": {"main": list},
 }
 # Charts that can carry Monte Carlo bands: (metric, entity) pairs drawn.
@@ -178,12 +178,13 @@ def band_records(kind: str, settings: Settings) -> list[dict]:
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
-def chart_template(kind: str, year: int, with_bands: bool = False) -> dict:
-    """A chart's spec built once (from the default reference scenario); scenarios swap in their rows."""
+def chart_template(kind: str, year: int, with_bands: bool, reference: Settings) -> dict:
+    """A chart's spec built once per kind, year and reference scenario (the reference line is part of it);
+    scenarios swap in their own rows."""
     _, data, build = CHARTS[kind]
     default = scenario_key(Scenario.create(inputs=model_inputs()))
     sample = results(default)
-    frames = {name: pd.DataFrame(rows) for name, rows in data(sample, sample, year).items()}
+    frames = {name: pd.DataFrame(rows) for name, rows in data(sample, results(reference), year).items()}
     if with_bands:
         frames["bands"] = pd.DataFrame(band_records(kind, default))
     return charts.spec(build(frames, year))
@@ -199,11 +200,11 @@ def chart_spec(kind: str, settings: Settings, reference: Settings, year: int, ba
     """The chart for this scenario: the cached template with this scenario's datasets (and, where the
     chart supports them and they are asked for, its Monte Carlo bands)."""
     shape = CHARTS[kind][0]
-    rows = chart_data(kind, settings, reference, year)
+    rows = {"main": chart_data(kind, settings, reference, year)["main"]}
     with_bands = bands and kind in BANDED
     if with_bands:
-        rows = {**rows, "bands": band_records(kind, settings)}
-    return charts.with_data(chart_template(kind, year, with_bands),
+        rows["bands"] = band_records(kind, settings)
+    return charts.with_data(chart_template(kind, year, with_bands, reference),
                             **{name: PREPARE[shape][name](r) for name, r in rows.items()})
 
 

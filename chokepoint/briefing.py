@@ -10,6 +10,7 @@ import pandas as pd
 
 from chokepoint import exports, views
 from chokepoint.params import ModelInputs, Scenario, text
+from chokepoint.uncertainty import headline_probabilities, run_draws
 
 Settings = tuple[tuple[str, float], ...]
 PACK_CHARTS = (("headline_shares", "Share of China's AI-accelerator spend"),
@@ -72,9 +73,11 @@ def build_pack(title: str, steps: list[Step], reference: Scenario, year: int, in
         numbers = [(h.label, h.formatted(), f"{h.formatted_delta()} vs {reference.name}")
                    for h in views.headlines(run, reference_run, year)]
         pngs = rendered[index * len(PACK_CHARTS):(index + 1) * len(PACK_CHARTS)]
+        odds = headline_probabilities(run_draws(step.scenario, inputs, 1000), year)
         slides.append(exports.PackSlide(
             title=step.title, scenario=step.scenario.label(), link=step.link, numbers=numbers, charts=pngs,
-            notes=step.notes, takeaways=[views.share_takeaway(run, year), views.revenue_takeaway(run, year)]))
+            notes=step.notes, takeaways=[views.share_takeaway(run, year), views.revenue_takeaway(run, year)],
+            odds=odds))
     assumptions = [(f"{step.title}", step.scenario.label()) for step in steps]
     assumptions.append(("Reference scenario", reference.label()))
     assumptions.append(("Headline year", str(year)))

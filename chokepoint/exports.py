@@ -99,6 +99,7 @@ class PackSlide:
     charts: list[bytes]                 # stamped PNGs
     notes: str = ""
     takeaways: list[str] = field(default_factory=list)
+    odds: list[str] = field(default_factory=list)  # "In 9 of 10 draws ..." sentences
 
 
 @dataclass(frozen=True)
@@ -144,6 +145,8 @@ def pack_pptx(pack: Pack) -> bytes:
         numbers = [f"{label}: {value}" + (f" ({change})" if change else "") for label, value, change in item.numbers]
         text_box(slide, 0.4, 1.45, 3.6, 4.8, ["Key numbers", *numbers, "", *item.takeaways[:2]], size=13,
                  bold_first=True)
+        if item.odds:
+            text_box(slide, 4.1, 5.2, 8.8, 1.1, ["How sure (1,000 draws): " + " ".join(item.odds)], size=10)
         width = 4.5 if len(item.charts) > 1 else 8.8
         for i, png in enumerate(item.charts[:2]):
             slide.shapes.add_picture(io.BytesIO(png), Inches(4.1 + i * (width + 0.1)), Inches(1.45), width=Inches(width))
@@ -224,8 +227,9 @@ def pack_pdf(pack: Pack) -> bytes:
                        new_x="LMARGIN", new_y="NEXT")
         for i, png in enumerate(item.charts[:2]):
             pdf.image(io.BytesIO(png), x=85 + i * 102, y=top, w=100)
-        pdf.set_xy(10, 178)
-        body([f"Notes: {item.notes}" if item.notes else "", f"Link: {item.link}"], 8)
+        pdf.set_xy(10, 170)
+        body([("How sure (1,000 draws): " + " ".join(item.odds)) if item.odds else "",
+              f"Notes: {item.notes}" if item.notes else "", f"Link: {item.link}"], 8)
         footer_text()
     pdf.add_page()
     heading("Assumptions")

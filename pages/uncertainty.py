@@ -2,9 +2,9 @@
 import pandas as pd
 import streamlit as st
 
-from chokepoint import charts, views
+from chokepoint import briefing, charts, exports, views
 from chokepoint.uncertainty import headline_probabilities
-from chokepoint.ui import resources, shell
+from chokepoint.ui import resources, saved, shell
 
 context = shell.page_context()
 st.title("Uncertainty & drivers")
@@ -47,6 +47,11 @@ st.markdown(f"**Takeaway:** {top.label.split(' (')[0]} moves “{output}” the 
             f"its high (default: {views.format_value(top.output_default, unit)}). Orange bars are judgment parameters.")
 right.caption("Each bar runs the model with one parameter at the low and the high end of its range, all others at "
               "their defaults (one-at-a-time).")
+drivers_stamp = briefing.scenario_stamp(briefing.Step(context.scenario.name or "Current scenario", context.scenario,
+                                                      saved.current_link(context)), context.inputs,
+                                        f"Drivers of {output}, {context.year}")
+right.download_button("Drivers (CSV)", lambda: exports.stamped_csv(table.drop(columns=["judgment"]), drivers_stamp),
+                      "drivers.csv", "text/csv", key="drivers_csv", on_click="ignore", icon=":material/table:")
 
 st.subheader("Attribution: why the revenue is at risk")
 companies = [c for c, _, _ in context.inputs.designers + context.inputs.equipment_makers]
@@ -63,6 +68,11 @@ rows.append({"step": "Total at risk", "start": 0.0, "end": parts["total"], "valu
 st.vega_lite_chart(charts.spec(charts.waterfall_chart(
     pd.DataFrame(rows), title=f"{company}: China revenue at risk in {context.year} (USD bn)")), width="stretch",
     alt=f"Attribution of {company}'s revenue at risk")
+attribution_stamp = briefing.scenario_stamp(briefing.Step(context.scenario.name or "Current scenario",
+                                                          context.scenario, saved.current_link(context)),
+                                            context.inputs, f"Attribution of {company}'s revenue at risk, {context.year}")
+st.download_button("Attribution (CSV)", lambda: exports.stamped_csv(pd.DataFrame(rows), attribution_stamp),
+                   "attribution.csv", "text/csv", key="attribution_csv", on_click="ignore", icon=":material/table:")
 st.markdown(f"**Takeaway:** of {company}'s ${parts['total']:,.1f}B at risk in {context.year}, US controls alone account "
             f"for ${parts['us_controls_alone']:,.1f}B, China's policy alone for ${parts['china_policy_alone']:,.1f}B, "
             f"and their interaction for {'+' if parts['interaction'] >= 0 else '-'}${abs(parts['interaction']):,.1f}B.")

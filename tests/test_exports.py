@@ -80,6 +80,7 @@ def test_pptx_has_title_scenarios_assumptions_sources_and_links(pack, setup):
     for slide, step in zip(slides[1:], steps):
         body = texts(slide)
         assert step.title in body and step.link in body and "Nvidia share" in body
+        assert "How sure (1,000 draws): In " in body
         assert f"model {MODEL_VERSION}" in body  # the stamp footer
         pictures = [s for s in slide.shapes if s.shape_type == 13]
         assert len(pictures) == 2 and all(len(p.image.blob) > 10_000 for p in pictures)

@@ -15,13 +15,13 @@ st.markdown(
     f"(**{context.reference.name}**). 2024 is calibrated to published figures and 2025 replayed as it happened; "
     "the levers act from 2026.")
 shell.scenario_caption(context)
-downloads = st.columns([1, 1, 1, 1, 2])
-exporting.results_button(context, downloads[0])
+downloads = st.container(horizontal=True, vertical_alignment="center")
+exporting.results_button(context, downloads)
 exporting.pack_buttons(f"Chokepoint briefing: {context.scenario.name or 'current scenario'}",
                        [(context.scenario.name or "Current scenario", None, "")], None, context, key="current",
-                       container=downloads[1])
-downloads[3].page_link("pages/present.py", label="Present", icon=":material/slideshow:",
-                       query_params={"present": "1", **{k: f"{v:g}" for k, v in context.scenario.settings().items()}})
+                       container=downloads)
+downloads.page_link("pages/present.py", label="Present", icon=":material/slideshow:",
+                    query_params={"present": "1", **{k: f"{v:g}" for k, v in context.scenario.settings().items()}})
 
 st.markdown(f"##### {context.year}, with the change against *{context.reference.name}*")
 columns = st.columns(5)

@@ -1,0 +1,31 @@
+"""Golden chart specs: the Vega-Lite JSON of key charts for a fixed scenario. A change to a chart (or to the
+numbers it draws) shows up here as a readable diff. Regenerate on purpose with CHOKEPOINT_UPDATE_GOLDEN=1."""
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from chokepoint.params import Scenario
+from chokepoint.ui import resources
+
+GOLDEN = Path(__file__).resolve().parent / "golden"
+CASES = [("headline_shares", 80, 60), ("risk_usd", 80, 60), ("supply", 40, 90)]
+
+
+def normalised(spec: dict) -> str:
+    return json.dumps(spec, indent=1, sort_keys=True, default=float)
+
+
+@pytest.mark.parametrize("kind,ec,sr", CASES)
+def test_chart_spec_matches_golden(kind, ec, sr):
+    inputs = resources.model_inputs()
+    scenario = resources.scenario_key(Scenario.create(ec, sr, inputs=inputs))
+    reference = resources.scenario_key(Scenario.create(inputs=inputs))
+    text = normalised(resources.chart_spec(kind, scenario, reference, 2028))
+    path = GOLDEN / f"{kind}-{ec}-{sr}.json"
+    if os.environ.get("CHOKEPOINT_UPDATE_GOLDEN") == "1":
+        path.write_text(text + "\n")
+    assert path.exists(), f"missing golden file {path.name}: run with CHOKEPOINT_UPDATE_GOLDEN=1"
+    expected = path.read_text().rstrip("\n")
+    assert text == expected, f"{kind} spec changed; inspect the diff and regenerate if intended"

@@ -6,6 +6,8 @@ the reference scenario a faint dashed line; tooltips carry value, unit and sourc
 """
 from __future__ import annotations
 
+import copy
+
 import altair as alt
 import pandas as pd
 
@@ -198,7 +200,11 @@ def with_data(template: dict, **records: list[dict]) -> dict:
     unknown = set(records) - set(template.get("datasets", {}))
     if unknown:
         raise KeyError(f"chart has no dataset named {sorted(unknown)}")
-    return {**template, "datasets": {**template["datasets"], **records}}
+    # A deep copy: the template is shared by every session, and st.vega_lite_chart edits the spec it is given
+    # (it rewrites null legend titles), which would otherwise change the cached template under other sessions.
+    spec = {key: copy.deepcopy(value) for key, value in template.items() if key != "datasets"}
+    spec["datasets"] = {**template["datasets"], **records}
+    return spec
 
 
 def reported_history_chart(frame: pd.DataFrame, *, title: str, y_title: str, unit: str, height: int = 300) -> alt.Chart:

@@ -29,3 +29,15 @@ def test_chart_spec_matches_golden(kind, ec, sr):
     assert path.exists(), f"missing golden file {path.name}: run with CHOKEPOINT_UPDATE_GOLDEN=1"
     expected = path.read_text().rstrip("\n")
     assert text == expected, f"{kind} spec changed; inspect the diff and regenerate if intended"
+
+
+def test_rendering_a_chart_does_not_change_the_shared_template():
+    """st.vega_lite_chart edits the dict it is given; the cached template must not see that."""
+    inputs = resources.model_inputs()
+    scenario = resources.scenario_key(Scenario.create(80, 60, inputs=inputs))
+    reference = resources.scenario_key(Scenario.create(inputs=inputs))
+    before = normalised(resources.chart_spec("risk_usd", scenario, reference, 2028))
+    from streamlit.elements.vega_charts import _patch_null_legend_titles
+
+    _patch_null_legend_titles(resources.chart_spec("risk_usd", scenario, reference, 2028))
+    assert normalised(resources.chart_spec("risk_usd", scenario, reference, 2028)) == before

@@ -29,9 +29,6 @@ MODEL_SOURCES = ("Chokepoint model; inputs from data/ (company filings, IDC, Ber
                  "TrendForce and others; see the Methodology page)")
 
 
-def settings_key(scenario: Scenario) -> Settings:
-    return tuple(sorted(scenario.settings().items()))
-
 
 @dataclass(frozen=True)
 class Step:
@@ -60,15 +57,15 @@ def build_pack(title: str, steps: list[Step], reference: Scenario, year: int, in
                results: Callable[[Settings], views.Run], chart_spec: Callable[[str, Settings, Settings, int], dict],
                sources: pd.DataFrame) -> exports.Pack:
     """The briefing pack for a list of steps (one scenario: a single step)."""
-    reference_settings = settings_key(reference)
+    reference_settings = reference.key()
     reference_run = results(reference_settings)
-    jobs = [(chart_spec(kind, settings_key(step.scenario), reference_settings, year), chart_stamp(kind, step, inputs, year))
+    jobs = [(chart_spec(kind, step.scenario.key(), reference_settings, year), chart_stamp(kind, step, inputs, year))
             for step in steps for kind, _ in PACK_CHARTS]
     with ThreadPoolExecutor(max_workers=2) as pool:  # vl-convert renders outside the GIL: use both cores
         rendered = list(pool.map(lambda job: exports.chart_png(*job, scale=1.5), jobs))
     slides = []
     for index, step in enumerate(steps):
-        settings = settings_key(step.scenario)
+        settings = step.scenario.key()
         run = results(settings)
         numbers = [(h.label, h.formatted(), f"{h.formatted_delta()} vs {reference.name}")
                    for h in views.headlines(run, reference_run, year)]

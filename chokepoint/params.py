@@ -230,6 +230,10 @@ class Scenario:
                 raise ScenarioError(f"unknown parameter {key!r}; known: {known}")
         return cls(ec, sr, tuple(sorted(checked.items())), name)
 
+    def key(self) -> tuple[tuple[str, float], ...]:
+        """The settings as a hashable, order-free key (for caches)."""
+        return tuple(sorted(self.settings().items()))
+
     def settings(self) -> dict[str, float]:
         """Every input under its command-line name."""
         return {"export_controls": self.export_controls, "self_reliance": self.self_reliance,

@@ -50,10 +50,6 @@ class Run:
         return [{"year": year, "entity": entity, "value": value}
                 for entity in entities for year, value in self._values[(metric, entity)].items()]
 
-    def series(self, metric: str, entities=None) -> pd.DataFrame:
-        frame = pd.DataFrame(self.points(metric, entities), columns=["year", "entity", "value"])
-        return frame.assign(unit=self._units.get(metric, ""))
-
 
 def table(records: list[dict]) -> pd.DataFrame:
     """Chart rows as a table (wide: one column per series when rows carry year/entity/value)."""
@@ -62,10 +58,6 @@ def table(records: list[dict]) -> pd.DataFrame:
         frame = frame.pivot_table(index="year", columns="entity", values="value", sort=False).reset_index()
         frame.columns = [str(c) for c in frame.columns]
     return frame
-
-
-def series(run: Run, metric: str, entities=None) -> pd.DataFrame:
-    return run.series(metric, entities)
 
 
 def value_at(run: Run, metric: str, entity: str, year: int) -> float:

@@ -47,7 +47,7 @@ if len(picked) < 2:
 
 labels = [options[token][0] for token in picked]
 scenarios = [options[token][1] for token in picked]
-runs = [resources.results(resources.scenario_key(s)) for s in scenarios]
+runs = [resources.results(s.key()) for s in scenarios]
 
 st.subheader("Inputs that differ")
 settings = [s.settings() for s in scenarios]

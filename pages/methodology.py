@@ -62,7 +62,7 @@ for label, ec, sr, published, bcg_pct in (("Continued escalation (export_control
                                            "-16% of revenue, -8 pts of global share (F219)", 16),
                                           ("Ban on all US chip sales to China (Both sides hawkish)", 100, 100,
                                            "-37% of revenue, -18 pts of global share (F220)", 37)):
-    run = resources.results(resources.scenario_key(Scenario.create(ec, sr, inputs=context.inputs)))
+    run = resources.results(Scenario.create(ec, sr, inputs=context.inputs).key())
     firms = [c for c, _, total in context.inputs.designers + context.inputs.equipment_makers
              if c in views.US_FIRMS and total == total]
     at_risk = sum(run.value("revenue_at_risk_usd_bn", c, 2028) for c in firms)

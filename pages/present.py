@@ -64,9 +64,9 @@ def check_and_warm(deck) -> pd.DataFrame:
         start = time.perf_counter()
         try:
             scenario, _, notes = resolve(step.ref)
-            run = resources.results(resources.scenario_key(scenario))
+            run = resources.results(scenario.key())
             for kind in ("headline_shares", "risk_usd"):
-                resources.chart_spec(kind, resources.scenario_key(scenario), context.reference_settings, context.year)
+                resources.chart_spec(kind, scenario.key(), context.reference_settings, context.year)
             views.headlines(run, run, context.year)
             status, message = "ok", "; ".join(notes) or "opens and computes"
         except (LookupError, ValueError, StoreError) as exc:
@@ -110,14 +110,14 @@ if deck_id or single:
             st.error(f"Step {number} cannot be shown: {exc}")
             st.stop()
         title, speaker = step.title, step.notes
-    run = resources.results(resources.scenario_key(scenario))
+    run = resources.results(scenario.key())
     reference = resources.results(context.reference_settings)
     st.title(title)
     st.markdown(f"{saved.plain(deck_title)} · step {number} of {max(1, len(steps))} · {saved.plain(scenario.label())}")
     columns = st.columns(5)
     for column, headline in zip(columns, views.headlines(run, reference, context.year)):
         column.metric(headline.label, headline.formatted(), headline.formatted_delta(), delta_color="off")
-    spec = resources.chart_spec("headline_shares", resources.scenario_key(scenario), context.reference_settings,
+    spec = resources.chart_spec("headline_shares", scenario.key(), context.reference_settings,
                                 context.year)
     st.vega_lite_chart(charts.large_type(spec), width="stretch", alt=views.share_takeaway(run, context.year))
     st.markdown(f"**{views.share_takeaway(run, context.year)}**")

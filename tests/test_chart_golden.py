@@ -20,8 +20,8 @@ def normalised(spec: dict) -> str:
 @pytest.mark.parametrize("kind,ec,sr", CASES)
 def test_chart_spec_matches_golden(kind, ec, sr):
     inputs = resources.model_inputs()
-    scenario = resources.scenario_key(Scenario.create(ec, sr, inputs=inputs))
-    reference = resources.scenario_key(Scenario.create(inputs=inputs))
+    scenario = Scenario.create(ec, sr, inputs=inputs).key()
+    reference = Scenario.create(inputs=inputs).key()
     text = normalised(resources.chart_spec(kind, scenario, reference, 2028))
     path = GOLDEN / f"{kind}-{ec}-{sr}.json"
     if os.environ.get("CHOKEPOINT_UPDATE_GOLDEN") == "1":
@@ -34,8 +34,8 @@ def test_chart_spec_matches_golden(kind, ec, sr):
 def test_rendering_a_chart_does_not_change_the_shared_template():
     """st.vega_lite_chart edits the dict it is given; the cached template must not see that."""
     inputs = resources.model_inputs()
-    scenario = resources.scenario_key(Scenario.create(80, 60, inputs=inputs))
-    reference = resources.scenario_key(Scenario.create(inputs=inputs))
+    scenario = Scenario.create(80, 60, inputs=inputs).key()
+    reference = Scenario.create(inputs=inputs).key()
     before = normalised(resources.chart_spec("risk_usd", scenario, reference, 2028))
     from streamlit.elements.vega_charts import _patch_null_legend_titles
 

@@ -24,7 +24,7 @@ def setup():
 
 
 def spec_for(kind, scenario, reference):
-    return resources.chart_spec(kind, briefing.settings_key(scenario), briefing.settings_key(reference), 2028)
+    return resources.chart_spec(kind, scenario.key(), reference.key(), 2028)
 
 
 def test_png_is_valid_and_carries_the_stamp(setup):
@@ -54,7 +54,7 @@ def test_svg_is_valid_xml_with_the_stamp_as_visible_text(setup):
 def test_csv_carries_the_stamp_and_parses(setup):
     inputs, steps, reference = setup
     stamp = briefing.scenario_stamp(steps[0], inputs)
-    text = exports.stamped_csv(resources.results(briefing.settings_key(steps[0].scenario)).tidy, stamp)
+    text = exports.stamped_csv(resources.results(steps[0].scenario.key()).tidy, stamp)
     assert text.splitlines()[0] == f"# {stamp.title}" and f"# Link: {steps[0].link}" in text
     frame = pd.read_csv(io.StringIO(text), comment="#")
     assert list(frame.columns) == ["scenario", "year", "metric", "entity", "value", "unit"] and len(frame) > 500

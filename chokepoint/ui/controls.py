@@ -14,7 +14,7 @@ import streamlit as st
 from chokepoint.params import (ADVANCED_LEVERS, ADVANCED_PARAMETERS, HEADLINE_LEVERS, YEARS, FIRST_LEVER_YEAR,
                                ModelInputs, Scenario)
 from chokepoint.store import SavedScenario
-from chokepoint.ui import resources, saved
+from chokepoint.ui import saved
 
 # Presets and Reset set bound widgets through st.session_state (the only way to move a URL-bound widget);
 # Streamlit then logs a warning with a stack trace on every such run because the widget also has a
@@ -41,11 +41,11 @@ class Context:
 
     @property
     def settings(self):
-        return resources.scenario_key(self.scenario)
+        return self.scenario.key()
 
     @property
     def reference_settings(self):
-        return resources.scenario_key(self.reference)
+        return self.reference.key()
 
 
 def _check_number(name, raw_values, low, high, whole=False):

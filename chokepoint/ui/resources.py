@@ -88,9 +88,6 @@ def markers(metric: str, entities: tuple[str, ...], years: tuple[int, int] = (20
     }).reset_index(drop=True)
 
 
-def scenario_key(scenario: Scenario) -> Settings:
-    return tuple(sorted(scenario.settings().items()))
-
 
 # Each chart kind: (shape, data, build). `data(tidy, reference, year)` gives the scenario-dependent
 # frames ("main", optionally "reference"); `build(frames, year)` the Altair chart with its static layers.
@@ -182,7 +179,7 @@ def chart_template(kind: str, year: int, with_bands: bool, reference: Settings) 
     """A chart's spec built once per kind, year and reference scenario (the reference line is part of it);
     scenarios swap in their own rows."""
     _, data, build = CHARTS[kind]
-    default = scenario_key(Scenario.create(inputs=model_inputs()))
+    default = Scenario.create(inputs=model_inputs()).key()
     sample = results(default)
     frames = {name: pd.DataFrame(rows) for name, rows in data(sample, results(reference), year).items()}
     if with_bands:

@@ -1,6 +1,4 @@
 """Briefing mode and downloads in a real browser."""
-import io
-from urllib.parse import parse_qs, urlparse
 
 from PIL import Image
 from pptx import Presentation

@@ -79,6 +79,31 @@ def test_moving_a_slider_updates_the_url_and_the_charts(page, app_server):
     assert "export_controls=80" in page.get_by_text("Scenario: ").first.inner_text()
 
 
+def test_a_slider_move_redraws_the_charts_in_place_with_a_new_takeaway(page, app_server):
+    """A slider move swaps the charts' data inside the existing Vega views: the chart is not rebuilt
+    (no flicker, ~40 ms less per move), yet it draws the new numbers and the takeaway under it changes.
+    A spec that changes with the scenario (e.g. the takeaway as alt text) makes Streamlit rebuild it."""
+    open_app(page, f"{app_server}/?export_controls=20&self_reliance=60")
+    page.evaluate("""() => { window.__charts = Array.from(
+        document.querySelectorAll('[data-testid="stVegaLiteChart"] svg.marks')); }""")
+    takeaways = page.locator('[data-testid="stMarkdownContainer"]').filter(has_text="Takeaway:")
+    before_takeaways = takeaways.all_inner_texts()
+    before_drawing = page.evaluate("() => window.__charts.map(svg => svg.innerHTML)")
+    assert len(before_drawing) == 2
+    thumb = page.locator('[data-testid="stSlider"]').first.locator('input[type="range"], [role="slider"]').first
+    thumb.focus()
+    for _ in range(60):
+        page.keyboard.press("ArrowRight")
+    wait_for_url(page, lambda q: q.get("export_controls") == ["80"])
+    wait_for_app_idle(page, timeout_ms=30000, quiet_ms=400)
+    assert page.evaluate("() => window.__charts.every(svg => document.contains(svg))"), "a chart was rebuilt"
+    after_drawing = page.evaluate("() => window.__charts.map(svg => svg.innerHTML)")
+    assert all(a != b for a, b in zip(after_drawing, before_drawing)), "a chart still draws the old numbers"
+    assert takeaways.all_inner_texts() != before_takeaways
+    label = page.evaluate("() => window.__charts[0].closest('.vega-embed').getAttribute('aria-label')")
+    assert label and label.startswith("Chart: "), label
+
+
 def test_preset_button_writes_the_levers_to_the_url(page, app_server):
     open_app(page, f"{app_server}/")
     page.get_by_role("button", name="Both sides hawkish").click()

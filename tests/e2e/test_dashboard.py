@@ -1,7 +1,10 @@
 """What only a browser shows: URL state, deep links on fresh servers, garbage links, screenshots."""
+import shutil
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+
+from chokepoint.data import DEFAULT_DATA_DIR
 
 from .harness import screenshot, wait_for_app_idle
 
@@ -122,6 +125,20 @@ def test_deep_link_works_on_a_fresh_server(page, fresh_server, path):
         assert label in nav
     assert "app" not in nav.split()  # not the legacy auto-discovered menu
     assert slider_value(page, "US export controls") == 70
+    assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_a_fresh_server_with_broken_data_starts_and_says_what_is_wrong(page, fresh_server, tmp_path):
+    """The warm-up at server start fails on the broken file, the server still starts, and the visitor
+    gets the file and row in plain words, not a traceback."""
+    data = tmp_path / "data"
+    shutil.copytree(DEFAULT_DATA_DIR, data)
+    presets = data / "presets.csv"
+    presets.write_text(presets.read_text().replace("As announced for 2026,25,", "As announced for 2026,x,", 1))
+    server = fresh_server(env={"CHOKEPOINT_DATA_DIR": str(data)})
+    open_app(page, f"{server.url}/revenue_exposure")
+    alert = page.locator('[data-testid="stAlert"]').first
+    assert "could not be loaded" in alert.inner_text() and "data/presets.csv" in alert.inner_text()
     assert page.locator('[data-testid="stException"]').count() == 0
 
 

@@ -1,0 +1,80 @@
+"""Server start: `streamlit run app.py` serves an st.App whose lifespan warms the process, and the warm-up
+computes exactly what a first visitor's default view needs, or fails quietly and leaves the visitor a clear
+message."""
+import asyncio
+import importlib.util
+import logging
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from apptests import run_app
+from streamlit.runtime.pages_manager import PagesManager
+from streamlit.web.server.app_discovery import discover_asgi_app
+
+from chokepoint import startup
+from chokepoint.ui import resources
+
+APP = Path(__file__).resolve().parent.parent / "app.py"
+
+
+@pytest.fixture
+def clean_caches():
+    st.cache_resource.clear()
+    yield
+    st.cache_resource.clear()
+
+
+def test_streamlit_run_app_py_serves_the_app_with_the_warm_up():
+    found = discover_asgi_app(APP)
+    assert found.is_asgi_app and found.import_string == "app:app"
+    spec = importlib.util.spec_from_file_location("app", APP)  # what `streamlit run` does: import, not run
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert isinstance(module.app, st.App)
+    assert module.app._user_lifespan is startup.lifespan
+
+
+def test_the_lifespan_switches_to_app_navigation_before_any_session(monkeypatch):
+    started = []
+    monkeypatch.setattr(startup, "warm", lambda: started.append(True))
+    monkeypatch.setattr(PagesManager, "uses_pages_directory", None)  # a fresh process with a pages/ folder
+
+    async def serve():
+        async with startup.lifespan(None):
+            return PagesManager.uses_pages_directory
+
+    assert asyncio.run(serve()) is False
+    for _ in range(100):  # the warm-up runs on its own thread
+        if started:
+            break
+        asyncio.run(asyncio.sleep(0.01))
+    assert started == [True]
+
+
+def test_after_the_warm_up_a_first_visitor_computes_no_scenario_and_no_chart(clean_caches, monkeypatch):
+    startup.warm()
+    scenario_runs, chart_builds = [], []
+    run_scenario, spec = resources.run_scenario, resources.charts.spec
+    monkeypatch.setattr(resources, "run_scenario", lambda *a, **k: scenario_runs.append(a) or run_scenario(*a, **k))
+    monkeypatch.setattr(resources.charts, "spec", lambda *a, **k: chart_builds.append(a) or spec(*a, **k))
+    at = run_app()
+    assert not at.exception
+    assert len(at.get("vega_lite_chart")) == 2
+    assert scenario_runs == [] and chart_builds == []
+    # and a moved slider still computes its own scenario (the caches are the app's, not a copy)
+    at.slider(key="export_controls").set_value(70).run()
+    assert len(scenario_runs) == 1
+
+
+def test_a_failed_warm_up_logs_and_the_visitor_sees_the_data_problem(clean_caches, data_copy, monkeypatch, caplog):
+    presets = data_copy / "presets.csv"
+    presets.write_text(presets.read_text().replace("As announced for 2026,25,", "As announced for 2026,x,", 1))
+    monkeypatch.setenv("CHOKEPOINT_DATA_DIR", str(data_copy))
+    with caplog.at_level(logging.ERROR, logger="chokepoint.startup"):
+        startup.warm()  # does not raise: the server keeps starting
+    assert "Warm-up at server start failed" in caplog.text
+    at = run_app()
+    assert not at.exception
+    assert [e.value for e in at.error] and "data/presets.csv" in at.error[0].value
+    assert "could not be loaded" in at.error[0].value

@@ -6,10 +6,12 @@ the reference scenario a faint dashed line; tooltips carry value, unit and sourc
 """
 from __future__ import annotations
 
-import copy
-
 import altair as alt
 import pandas as pd
+
+# Altair-free helpers used on every run; imported here so chart code can keep calling charts.<name>.
+from chokepoint.specs import (FIRST_PROJECTED_YEAR, large_type, records, reference_records,  # noqa: F401
+                              series_records, with_data)
 
 # Inline rows stay inline (Altair would otherwise hoist them into top-level named datasets, which Streamlit
 # converts to Arrow on every rerun even when they never change).
@@ -26,7 +28,6 @@ ENTITY_COLORS = {
 }
 CAUSE_COLORS = {"Due to US controls": "#0072B2", "Due to China's policy": "#E69F00"}
 YEAR_AXIS = alt.Axis(title="Year", labelAngle=0)
-FIRST_PROJECTED_YEAR = 2026
 
 
 def _color(entities, title="", field="entity") -> alt.Color:
@@ -40,25 +41,7 @@ def _value_format(unit: str) -> str:
     return {"fraction": ".0%", "percent": ".1f", "USD bn": ",.1f", "units": ",.0f"}.get(unit, ",.3g")
 
 
-def _records(frame) -> list[dict]:
-    return frame if isinstance(frame, list) else frame.to_dict(orient="records")
-
-
-def series_records(rows) -> list[dict]:
-    """Rows for the main layer of `series_chart`: each series split into history (to 2025) and
-    projection (from 2025, so the lines join), with a source. Accepts a DataFrame or a list of dicts."""
-    out = []
-    for row in _records(rows):
-        row = row if "source" in row else {**row, "source": "Chokepoint model"}
-        if row["year"] < FIRST_PROJECTED_YEAR:
-            out.append({**row, "phase": "History (replayed)"})
-        if row["year"] >= FIRST_PROJECTED_YEAR - 1:
-            out.append({**row, "phase": "Projection"})
-    return out
-
-
-def reference_records(rows) -> list[dict]:
-    return [{**row, "source": "Reference scenario"} for row in _records(rows)]
+_records = records  # a DataFrame or a list of dicts -> a list of dicts
 
 
 def series_chart(frame: pd.DataFrame, *, title: str, y_title: str, unit: str,
@@ -194,19 +177,6 @@ def spec(chart: alt.TopLevelMixin) -> dict:
     return result
 
 
-def with_data(template: dict, **records: list[dict]) -> dict:
-    """A copy of a chart spec with some named datasets replaced: the fast path for a new scenario
-    (rebuilding an Altair chart costs tens of milliseconds, swapping its rows well under one)."""
-    unknown = set(records) - set(template.get("datasets", {}))
-    if unknown:
-        raise KeyError(f"chart has no dataset named {sorted(unknown)}")
-    # A deep copy: the template is shared by every session, and st.vega_lite_chart edits the spec it is given
-    # (it rewrites null legend titles), which would otherwise change the cached template under other sessions.
-    spec = {key: copy.deepcopy(value) for key, value in template.items() if key != "datasets"}
-    spec["datasets"] = {**template["datasets"], **records}
-    return spec
-
-
 def reported_history_chart(frame: pd.DataFrame, *, title: str, y_title: str, unit: str, height: int = 300) -> alt.Chart:
     """Reported figures by company over calendar years (filings; gaps stay gaps).
     `frame`: calendar_year, company, value, fiscal_year, status, source."""
@@ -232,16 +202,6 @@ def comparison_chart(frame: pd.DataFrame, *, title: str, y_title: str, unit: str
         tooltip=[alt.Tooltip("scenario:N", title="Scenario"), alt.Tooltip("year:O", title="Year"),
                  alt.Tooltip("value:Q", title=y_title, format=fmt)],
     ).properties(title=title, height=height)
-
-
-def large_type(spec: dict, scale: float = 1.6) -> dict:
-    """The same chart with type sized for the back of a room (presentation mode)."""
-    config = dict(spec.get("config", {}))
-    config["axis"] = {**config.get("axis", {}), "labelFontSize": 11 * scale, "titleFontSize": 12 * scale}
-    config["legend"] = {**config.get("legend", {}), "labelFontSize": 11 * scale, "titleFontSize": 12 * scale,
-                        "symbolSize": 100 * scale}
-    config["title"] = {**config.get("title", {}), "fontSize": 14 * scale, "subtitleFontSize": 10 * scale}
-    return {**spec, "config": config, "height": int(spec.get("height", 320) * 1.25)}
 
 
 def tornado_chart(frame: pd.DataFrame, *, title: str, x_title: str, unit: str) -> alt.LayerChart:

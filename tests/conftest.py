@@ -11,6 +11,21 @@ ROOT = Path(__file__).resolve().parent.parent
 TEST_OUTPUT = ROOT / "test-output"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def chart_template_cache(tmp_path_factory):
+    """Tests (and the servers they start) keep built chart templates in a folder of their own, never the
+    project's .cache/: every run starts cold and leaves nothing behind."""
+    import os
+    folder = tmp_path_factory.mktemp("cache")
+    previous = os.environ.get("CHOKEPOINT_CACHE_DIR")
+    os.environ["CHOKEPOINT_CACHE_DIR"] = str(folder)
+    yield folder
+    if previous is None:
+        os.environ.pop("CHOKEPOINT_CACHE_DIR", None)
+    else:
+        os.environ["CHOKEPOINT_CACHE_DIR"] = previous
+
+
 @pytest.fixture(scope="session")
 def database():
     return get_database(DEFAULT_DATA_DIR)

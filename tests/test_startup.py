@@ -4,6 +4,7 @@ message."""
 import asyncio
 import importlib.util
 import logging
+import threading
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from apptests import run_app
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.web.server.app_discovery import discover_asgi_app
 
-from chokepoint import startup
+from chokepoint import charts, startup
 from chokepoint.ui import resources
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
@@ -36,28 +37,29 @@ def test_streamlit_run_app_py_serves_the_app_with_the_warm_up():
 
 
 def test_the_lifespan_switches_to_app_navigation_before_any_session(monkeypatch):
-    started = []
-    monkeypatch.setattr(startup, "warm", lambda: started.append(True))
+    started = threading.Event()
+    monkeypatch.setattr(startup, "warm", started.set)
     monkeypatch.setattr(PagesManager, "uses_pages_directory", None)  # a fresh process with a pages/ folder
+    seen = []
 
     async def serve():
         async with startup.lifespan(None):
-            return PagesManager.uses_pages_directory
+            seen.append(PagesManager.uses_pages_directory)
 
-    assert asyncio.run(serve()) is False
-    for _ in range(100):  # the warm-up runs on its own thread
-        if started:
-            break
-        asyncio.run(asyncio.sleep(0.01))
-    assert started == [True]
+    # On a thread of its own: other tests (Playwright's sync API) may leave an event loop running here.
+    runner = threading.Thread(target=asyncio.run, args=(serve(),))
+    runner.start()
+    runner.join(10)
+    assert seen == [False]
+    assert started.wait(5), "the warm-up thread never ran"
 
 
 def test_after_the_warm_up_a_first_visitor_computes_no_scenario_and_no_chart(clean_caches, monkeypatch):
     startup.warm()
     scenario_runs, chart_builds = [], []
-    run_scenario, spec = resources.run_scenario, resources.charts.spec
+    run_scenario, spec = resources.run_scenario, charts.spec
     monkeypatch.setattr(resources, "run_scenario", lambda *a, **k: scenario_runs.append(a) or run_scenario(*a, **k))
-    monkeypatch.setattr(resources.charts, "spec", lambda *a, **k: chart_builds.append(a) or spec(*a, **k))
+    monkeypatch.setattr(charts, "spec", lambda *a, **k: chart_builds.append(a) or spec(*a, **k))
     at = run_app()
     assert not at.exception
     assert len(at.get("vega_lite_chart")) == 2

@@ -7,8 +7,8 @@ import sys
 # (runner.postScriptGC); Python's own generational collector still runs, and freezing the long-lived
 # import-time objects once keeps its full collections cheap too.
 if not getattr(sys, "_chokepoint_gc_frozen", False):
-    import altair  # noqa: F401  (heavy imports first, so they are frozen)
-    import pandas  # noqa: F401
+    import pandas  # noqa: F401  (heavy imports first, so they are frozen; Altair is imported only when a
+    #                              chart template must be built, see chokepoint/specs.py)
     import pyarrow  # noqa: F401
 
     gc.freeze()

@@ -9,13 +9,20 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from chokepoint import charts, views
+from chokepoint import specs, views
 from chokepoint.data import Database, get_database, run_query
 from chokepoint.engine import run_scenario
 from chokepoint.params import ModelInputs, Scenario, load_model_inputs, scenario_from_settings, text
 from chokepoint.validation import validation_table
 
 Settings = tuple[tuple[str, float], ...]
+
+
+def _charts():
+    """The Altair chart builders, imported on first use: a server whose chart templates are on disk draws
+    the landing page without paying ~0.2 s to import Altair (see chokepoint/specs.py)."""
+    from chokepoint import charts
+    return charts
 
 
 @st.cache_resource(show_spinner=False)
@@ -112,39 +119,39 @@ def _series_kind(rows, build):
 
 
 CHARTS = {
-    "headline_shares": _series_kind(_headline, lambda f, y: charts.series_chart(
+    "headline_shares": _series_kind(_headline, lambda f, y: _charts().series_chart(
         f["main"], reference=f["reference"], markers=markers("share_value", HEADLINE_SHARES), events=events(),
         bands=f.get("bands"),
         title="Share of China's AI-accelerator spend (by value)", y_title="Share of realised spend (%)",
         unit="fraction")),
-    "shares_value": _series_kind(lambda run: views.share_records(run, "value"), lambda f, y: charts.series_chart(
+    "shares_value": _series_kind(lambda run: views.share_records(run, "value"), lambda f, y: _charts().series_chart(
         f["main"], reference=f["reference"], markers=markers("share_value", SHARES + ("Domestic (all)",)),
         events=events(), bands=f.get("bands"), title="Share of China's AI-accelerator market by value",
         y_title="Share of realised spend (%)", unit="fraction")),
-    "shares_units": _series_kind(lambda run: views.share_records(run, "units_share"), lambda f, y: charts.series_chart(
+    "shares_units": _series_kind(lambda run: views.share_records(run, "units_share"), lambda f, y: _charts().series_chart(
         f["main"], reference=f["reference"], markers=markers("share_units", SHARES + ("Domestic (all)",)),
         events=events(), title="Share of China's AI-accelerator market by units",
         y_title="Share of units shipped (%)", unit="fraction")),
-    "units": _series_kind(_points("china_units", SHARES), lambda f, y: charts.series_chart(
+    "units": _series_kind(_points("china_units", SHARES), lambda f, y: _charts().series_chart(
         f["main"], reference=f["reference"], markers=markers("units", SHARES[:5]), events=events(),
         title="Accelerators sold in China by vendor (units)", y_title="Units per year", unit="units")),
-    "risk_over_time": _series_kind(_points("revenue_at_risk_usd_bn", RISK_COMPANIES), lambda f, y: charts.series_chart(
+    "risk_over_time": _series_kind(_points("revenue_at_risk_usd_bn", RISK_COMPANIES), lambda f, y: _charts().series_chart(
         f["main"], reference=f["reference"], events=events(), height=380,
         title="China revenue at risk over time (USD bn)", y_title="Revenue at risk (USD bn)", unit="USD bn")),
     "risk_usd": ("plain", lambda t, r, y: {"main": views.revenue_cause_records(t, y)},
-                 lambda f, y: charts.cause_bars(f["main"], title=f"China revenue at risk by company, {y} (USD bn)",
+                 lambda f, y: _charts().cause_bars(f["main"], title=f"China revenue at risk by company, {y} (USD bn)",
                                                 x_title="Revenue at risk (USD bn)", unit="USD bn")),
     "risk_pct": ("plain", lambda t, r, y: {"main": views.revenue_cause_records(t, y, "pct")},
-                 lambda f, y: charts.cause_bars(f["main"], title=f"China revenue at risk by company, {y} (% of revenue)",
+                 lambda f, y: _charts().cause_bars(f["main"], title=f"China revenue at risk by company, {y} (% of revenue)",
                                                 x_title="Revenue at risk (% of revenue)", unit="percent")),
     "supply": ("plain", lambda t, r, y: {"main": views.supply_records(t)},
-               lambda f, y: charts.capacity_chart(
+               lambda f, y: _charts().capacity_chart(
                    f["main"], title="Domestic accelerator output against its limits (units per year)",
                    markers=pd.concat([markers("production_units", ("Huawei",)),
                                       markers("units", ("Huawei", "Domestic (all)"))]))),
 }
 PREPARE = {
-    "series": {"main": charts.series_records, "bands": list},
+    "series": {"main": specs.series_records, "bands": list},
     "plain": {"main": list},
 }
 # Charts that can carry Monte Carlo bands: (metric, entity) pairs drawn.
@@ -177,14 +184,20 @@ def band_records(kind: str, settings: Settings) -> list[dict]:
 @st.cache_resource(show_spinner=False, max_entries=64)
 def chart_template(kind: str, year: int, with_bands: bool, reference: Settings) -> dict:
     """A chart's spec built once per kind, year and reference scenario (the reference line is part of it);
-    scenarios swap in their own rows."""
-    _, data, build = CHARTS[kind]
-    default = Scenario.create(inputs=model_inputs()).key()
-    sample = results(default)
-    frames = {name: pd.DataFrame(rows) for name, rows in data(sample, results(reference), year).items()}
-    if with_bands:
-        frames["bands"] = pd.DataFrame(band_records(kind, default))
-    return charts.spec(build(frames, year))
+    scenarios swap in their own rows. Saved to disk and read back on a later start when the code and
+    data are unchanged (chokepoint/specs.py)."""
+    path = specs.template_path(database().data_dir, kind, year, with_bands, reference)
+    template = specs.load_template(path)
+    if template is None:
+        _, data, build = CHARTS[kind]
+        default = Scenario.create(inputs=model_inputs()).key()
+        sample = results(default)
+        frames = {name: pd.DataFrame(rows) for name, rows in data(sample, results(reference), year).items()}
+        if with_bands:
+            frames["bands"] = pd.DataFrame(band_records(kind, default))
+        template = _charts().spec(build(frames, year))
+        specs.save_template(path, template)
+    return template
 
 
 def chart_data(kind: str, settings: Settings, reference: Settings, year: int) -> dict[str, list[dict]]:
@@ -201,7 +214,7 @@ def chart_spec(kind: str, settings: Settings, reference: Settings, year: int, ba
     with_bands = bands and kind in BANDED
     if with_bands:
         rows["bands"] = band_records(kind, settings)
-    return charts.with_data(chart_template(kind, year, with_bands, reference),
+    return specs.with_data(chart_template(kind, year, with_bands, reference),
                             **{name: PREPARE[shape][name](r) for name, r in rows.items()})
 
 
@@ -214,7 +227,7 @@ def reported_china_share() -> tuple[dict, pd.DataFrame]:
     shares["source"] = [cite(s) for s in shares.source_id]
     shares = shares.sort_values(["company", "calendar_year"]).drop_duplicates(["company", "calendar_year"])
     frame = shares[["calendar_year", "company", "value", "fiscal_year", "status", "source"]].reset_index(drop=True)
-    spec = charts.spec(charts.reported_history_chart(
+    spec = _charts().spec(_charts().reported_history_chart(
         frame.assign(value=frame.value / 100.0), title="Reported China share of revenue (filings and press)",
         y_title="China share of revenue (%)", unit="fraction"))
     gaps = history[(history.metric == "china_revenue") & (history.status == "gap")]

@@ -49,6 +49,16 @@ def wait_for_url(page, predicate, timeout_ms=10000):
     raise AssertionError(f"URL never matched: {page.url}")
 
 
+def move_export_controls(page, presses, to):
+    """Press ArrowRight on the US export controls slider, then wait for the URL and the rerun."""
+    thumb = page.locator('[data-testid="stSlider"]').first.locator('input[type="range"], [role="slider"]').first
+    thumb.focus()
+    for _ in range(presses):
+        page.keyboard.press("ArrowRight")
+    wait_for_url(page, lambda q: q.get("export_controls") == [str(to)])
+    wait_for_app_idle(page, timeout_ms=30000, quiet_ms=400)
+
+
 def test_url_parameters_show_in_the_sliders_and_survive_reload_and_page_changes(page, app_server):
     open_app(page, f"{app_server}/?export_controls=80&self_reliance=35&year=2030")
     assert slider_value(page, "US export controls") == 80
@@ -71,12 +81,7 @@ def test_moving_a_slider_updates_the_url_and_the_charts(page, app_server):
     before_metric = metric.inner_text()
     chart = page.locator('[data-testid="stVegaLiteChart"]').first
     before_chart = chart.screenshot()
-    thumb = page.locator('[data-testid="stSlider"]').first.locator('input[type="range"], [role="slider"]').first
-    thumb.focus()
-    for _ in range(30):
-        page.keyboard.press("ArrowRight")
-    wait_for_url(page, lambda q: q.get("export_controls") == ["80"])
-    wait_for_app_idle(page, timeout_ms=30000, quiet_ms=400)
+    move_export_controls(page, 30, to=80)
     assert metric.inner_text() != before_metric
     assert chart.screenshot() != before_chart
     assert "export_controls=80" in page.get_by_text("Scenario: ").first.inner_text()
@@ -93,12 +98,7 @@ def test_a_slider_move_redraws_the_charts_in_place_with_a_new_takeaway(page, app
     before_takeaways = takeaways.all_inner_texts()
     before_drawing = page.evaluate("() => window.__charts.map(svg => svg.innerHTML)")
     assert len(before_drawing) == 2
-    thumb = page.locator('[data-testid="stSlider"]').first.locator('input[type="range"], [role="slider"]').first
-    thumb.focus()
-    for _ in range(60):
-        page.keyboard.press("ArrowRight")
-    wait_for_url(page, lambda q: q.get("export_controls") == ["80"])
-    wait_for_app_idle(page, timeout_ms=30000, quiet_ms=400)
+    move_export_controls(page, 60, to=80)
     assert page.evaluate("() => window.__charts.every(svg => document.contains(svg))"), "a chart was rebuilt"
     after_drawing = page.evaluate("() => window.__charts.map(svg => svg.innerHTML)")
     assert all(a != b for a, b in zip(after_drawing, before_drawing)), "a chart still draws the old numbers"

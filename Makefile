@@ -42,4 +42,4 @@ lint: install
 	$(BIN)/python -m compileall -q chokepoint pages app.py
 
 clean:
-	rm -rf $(VENV) test-output .pytest_cache
+	rm -rf $(VENV) test-output .pytest_cache .cache

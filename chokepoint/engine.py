@@ -51,6 +51,8 @@ def lever_paths(scenario: Scenario, inputs: ModelInputs, controls_off=False, pus
             ec, sr = scenario.export_controls, scenario.self_reliance
             levels = {k: overrides.get(f"{k}_controls" if k in ("chip", "equipment", "hbm") else k, ec)
                       for k in ("chip", "equipment", "hbm", "enforcement")}
+            if controls_off:  # before the reaction: without US controls there is nothing to react to
+                levels = dict.fromkeys(levels, 0.0)
             sr = min(100.0, sr + reaction * max(0.0, levels["chip"] - inputs.history[2024][0]))
         if controls_off:
             levels = dict.fromkeys(levels, 0.0)

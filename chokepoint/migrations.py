@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from typing import Mapping
 
 from chokepoint import MODEL_VERSION
-from chokepoint.params import ADVANCED_LEVERS, HEADLINE_LEVERS, ModelInputs
+from chokepoint.params import ADVANCED_LEVERS, HEADLINE_LEVERS, LOAD_TIME_PARAMETERS, ModelInputs
 
 # Every model version that has been released (scenarios saved under it must keep opening).
-RELEASED_VERSIONS = ("1.0",)
+RELEASED_VERSIONS = ("1.0", "1.1")
 
 
 @dataclass(frozen=True)
@@ -24,8 +24,11 @@ class Migration:
     removed: tuple[str, ...] = ()
 
 
-# from_version -> migration to the next version. Empty so far: 1.0 is the first release.
-MIGRATIONS: dict[str, Migration] = {}
+# from_version -> migration to the next version.
+MIGRATIONS: dict[str, Migration] = {
+    # The exchange rates only convert reported figures when data/ loads; as scenario inputs they changed nothing.
+    "1.0": Migration("1.1", removed=("eur_usd", "jpy_usd")),
+}
 
 
 def migrate(settings: Mapping[str, float], from_version: str, inputs: ModelInputs,
@@ -44,7 +47,7 @@ def migrate(settings: Mapping[str, float], from_version: str, inputs: ModelInput
             if settings.pop(old, None) is not None:
                 notes.append(f"`{old}` was removed in model {step.to_version}; its effect now uses the default")
         version = step.to_version
-    known = set(HEADLINE_LEVERS) | set(ADVANCED_LEVERS) | set(inputs.parameters)
+    known = (set(HEADLINE_LEVERS) | set(ADVANCED_LEVERS) | set(inputs.parameters)) - LOAD_TIME_PARAMETERS
     for name in [n for n in settings if n not in known]:
         settings.pop(name)
         notes.append(f"`{name}` is not an input of model {MODEL_VERSION}; it was left out")

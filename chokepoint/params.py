@@ -65,6 +65,9 @@ ADVANCED_LEVERS = {
 }
 
 # Model parameters a user may override from the advanced panel, the URL or the command line.
+# Parameters used once, when data/ is loaded (exchange rates converting ASML's and Tokyo Electron's reported
+# figures to USD): no run reads them, so they are not scenario inputs, not drawn and not drivers.
+LOAD_TIME_PARAMETERS = frozenset({"eur_usd", "jpy_usd"})
 ADVANCED_PARAMETERS = (
     "budget_growth", "domestic_perf_growth", "smic_capacity_2025_kwpm", "domestic_hbm_growth",
     "logit_beta", "ecosystem_kappa",
@@ -221,6 +224,9 @@ class Scenario:
             if key in ADVANCED_LEVERS:
                 lever = ADVANCED_LEVERS[key]
                 checked[key] = _number(key, value, lever.low, lever.high)
+            elif key in LOAD_TIME_PARAMETERS:
+                raise ScenarioError(f"{key!r} converts reported figures when data/ is loaded; it is not a scenario "
+                                    "input (edit data/parameters.csv to change it)")
             elif key in ADVANCED_PARAMETERS or (inputs is not None and key in inputs.parameters):
                 inputs = inputs or load_model_inputs()
                 parameter = inputs.parameters[key]

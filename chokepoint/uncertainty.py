@@ -27,7 +27,8 @@ import pandas as pd
 
 from chokepoint.engine import (VENDORS, LeverPaths, parameter_arrays, revenue_at_risk, run_scenario, simulate,
                                stack_runs)
-from chokepoint.params import (ADVANCED_LEVERS, HEADLINE_LEVERS, YEARS, ModelInputs, Scenario, ScenarioError)
+from chokepoint.params import (ADVANCED_LEVERS, HEADLINE_LEVERS, LOAD_TIME_PARAMETERS, YEARS, ModelInputs, Scenario,
+                               ScenarioError)
 
 # "Chinese industrial execution": good or bad execution moves these together (MODEL.md, Monte Carlo).
 EXECUTION_PARAMETERS = (
@@ -38,6 +39,9 @@ LOADING_PARAMETER = "execution_factor_loading"
 DEFAULT_LOADING = 0.6  # used only if data/parameters.csv lacks the row
 # Parameters that shape the draws but not a deterministic run: never drawn, never in a tornado.
 UNCERTAINTY_ONLY = frozenset({LOADING_PARAMETER})
+# Neither drawn nor listed as drivers: the loading shapes the draws themselves; the exchange rates are read
+# only when data/ is loaded (params.LOAD_TIME_PARAMETERS).
+NOT_DRAWN = UNCERTAINTY_ONLY | LOAD_TIME_PARAMETERS
 # Hard limits the engine's formulas need, beyond "fractions in [0, 1]" and "positive stays positive":
 # HBM imports divide by (cutoff - 50); the learning exponent is -log2(1 - rate).
 STRUCTURAL_BOUNDS = {"hbm_import_cutoff": (51.0, None), "learning_rate": (None, 0.9)}
@@ -160,7 +164,7 @@ def sample_parameters(inputs: ModelInputs, n: int, seed: int, widen: float = 1.0
         parameter = inputs.parameters[name]
         if name in fixed:
             out[name] = np.full(n, float(fixed[name]))
-        elif parameter.low < parameter.high and name not in UNCERTAINTY_ONLY:
+        elif parameter.low < parameter.high and name not in NOT_DRAWN:
             low, high = sampling_range(parameter, widen)
             u = correlated.get(name, uniforms[i])
             out[name] = _triangular_ppf(u, low, parameter.default, high)
@@ -480,7 +484,7 @@ def drivers(scenario: Scenario, inputs: ModelInputs, metric: str, entity: str, y
     check_metric(inputs, metric, entity, year)
     fixed = {k: v for k, v in scenario.overrides if k in inputs.parameters}
     names = [n for n, p in inputs.parameters.items()
-             if p.low < p.high and n not in fixed and n not in UNCERTAINTY_ONLY]
+             if p.low < p.high and n not in fixed and n not in NOT_DRAWN]
     runs = 1 + 2 * len(names)
     params = parameter_arrays(inputs, fixed, runs)
     for k, name in enumerate(names):

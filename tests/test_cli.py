@@ -48,6 +48,7 @@ def test_preset_and_override_combine():
     (["run", "--set", "export_controls=120"], "export_controls must be between 0 and 100, got 120"),
     (["run", "--set", "export_controls=lots"], "export_controls must be a number between 0 and 100"),
     (["run", "--set", "tariff=3"], "unknown parameter 'tariff'"),
+    (["run", "--set", "eur_usd=1.2"], "converts reported figures when data/ is loaded; it is not a scenario input"),
     (["run", "--set", "export_controls"], "--set expects NAME=VALUE"),
     (["run", "--set", "self_reliance=inf"], "self_reliance must be a finite number"),
     (["run", "--preset", "Nope"], "unknown preset 'Nope'"),

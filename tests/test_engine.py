@@ -4,7 +4,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from chokepoint.engine import SHARE_ENTITIES, run_scenario
+from chokepoint.engine import SHARE_ENTITIES, lever_paths, run_scenario
 from chokepoint.params import YEARS, Scenario, ScenarioError, preset_scenario, scenario_from_settings
 
 COMPANIES = ["Nvidia", "AMD", "Intel", "Qualcomm", "Broadcom", "Micron", "Texas Instruments",
@@ -93,6 +93,16 @@ def test_advanced_override_changes_only_what_it_should(inputs):
     assert (pick(tools, "revenue_at_risk_usd_bn", "ASML")[2:] > pick(base, "revenue_at_risk_usd_bn", "ASML")[2:]).all()
     faster = run_scenario(Scenario.create(60, 60, {"budget_growth": 0.5}, inputs), inputs).tidy()
     assert pick(faster, "china_desired_spend_usd_bn", "All")[-1] > pick(base, "china_desired_spend_usd_bn", "All")[-1]
+
+
+def test_china_reacts_to_us_controls_only_where_there_are_controls(inputs):
+    """`reaction` raises China's push in step with chip controls. The no-US-controls run behind the revenue-at-risk
+    split must not carry that boost, or the reaction would be credited to China's policy instead of US controls."""
+    plain = Scenario.create(90, 40, inputs=inputs)
+    reacting = Scenario.create(90, 40, {"reaction": 100}, inputs)
+    assert (lever_paths(reacting, inputs)["self_reliance"][2:] > lever_paths(plain, inputs)["self_reliance"][2:]).all()
+    np.testing.assert_array_equal(lever_paths(reacting, inputs, controls_off=True)["self_reliance"],
+                                  lever_paths(plain, inputs, controls_off=True)["self_reliance"])
 
 
 @pytest.mark.parametrize("kwargs,message", [

@@ -65,7 +65,7 @@ HEADLINE_THRESHOLDS = (
 )
 
 SEEK_LEVERS = ("export_controls", "self_reliance", *ADVANCED_LEVERS)
-SEEK_COARSE_STEP = 2.0
+SEEK_COARSE_STEP = 1.0  # whole lever points: the output can dip for just one (e.g. at a regime anchor)
 SEEK_RESOLUTION = 0.1
 SEEK_TOLERANCE = 1e-9  # relative: outputs this close to the target count as meeting it
 
@@ -589,7 +589,7 @@ def seek(scenario: Scenario, inputs: ModelInputs, lever: str, metric: str, entit
     """The lever value (0-100, to 0.1) at which the output crosses `target`, meeting it on the `keep` side
     (above: output >= target; below: output <= target).
 
-    A coarse grid (0, 2, ..., 100) in one simulate call finds where the output crosses the target; a 0.1 grid
+    A coarse grid (0, 1, ..., 100) in one simulate call finds where the output crosses the target; a 0.1 grid
     inside each crossing interval (again one call) pins it down; the value returned meets the target. If the
     whole range meets it, the end where the output is closest to the target is returned; if none does,
     value is None and the message gives the best achievable output.

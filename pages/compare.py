@@ -3,7 +3,7 @@ import pandas as pd
 import streamlit as st
 
 from chokepoint import charts, views
-from chokepoint.params import Scenario
+from chokepoint.params import Scenario, preset_scenario
 from chokepoint.store import StoreError
 from chokepoint.ui import resources, saved, shell
 
@@ -14,8 +14,8 @@ st.markdown("Pick two to four scenarios: presets or saved ones. The address bar 
             "link can be shared.")
 
 options: dict[str, tuple[str, Scenario]] = {}
-for name, (ec, sr, _) in inputs.presets.items():
-    options[f"preset:{name}"] = (f"{name} (preset)", Scenario.create(ec, sr, inputs=inputs, name=name))
+for name in inputs.presets:
+    options[f"preset:{name}"] = (f"{name} (preset)", preset_scenario(name, inputs))
 try:
     records = resources.store().list(include_archived=True)
 except StoreError as exc:
@@ -23,9 +23,7 @@ except StoreError as exc:
     records = []
 for record in records:
     try:
-        scenario = Scenario.create(record.settings.get("export_controls"), record.settings.get("self_reliance"),
-                                   {k: v for k, v in record.settings.items()
-                                    if k not in ("export_controls", "self_reliance")}, inputs, name=record.name)
+        scenario, _ = saved.scenario_of(record, inputs)  # saved under an older model: migrated, as when opened
     except ValueError:
         continue  # inputs no longer valid for this model: it still opens on its own page
     options[record.id] = (f"{record.name} (saved {record.created_at[:10]})", scenario)

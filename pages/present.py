@@ -4,15 +4,13 @@ import time
 import pandas as pd
 import streamlit as st
 
-from chokepoint import MODEL_VERSION, charts, views
-from chokepoint.migrations import migrate
-from chokepoint.params import Scenario
+from chokepoint import MODEL_VERSION, specs, views
+from chokepoint.params import Scenario, preset_scenario
 from chokepoint.store import InvalidInput, StoreError
 from chokepoint.ui import exporting, resources, saved, shell
 
 context = shell.page_context()
 inputs = context.inputs
-store = resources.store()
 
 PRESENT_CSS = """
 <style>
@@ -34,23 +32,19 @@ def resolve(ref: str) -> tuple[Scenario, str, list[str]]:
         name = ref.removeprefix("preset:")
         if name not in inputs.presets:
             raise LookupError(f"preset “{name}” no longer exists")
-        ec, sr, _ = inputs.presets[name]
-        scenario = Scenario.create(ec, sr, inputs=inputs, name=name)
+        scenario = preset_scenario(name, inputs)
         return scenario, saved.link_for_settings(scenario.settings()), []
-    record = store.get(ref)
+    record = resources.store().get(ref)
     if record is None:
         raise LookupError(f"no saved scenario has the id {ref}")
-    settings, notes = migrate(record.settings, record.model_version, inputs)
-    rest = {k: v for k, v in settings.items() if k not in ("export_controls", "self_reliance")}
-    scenario = Scenario.create(settings.get("export_controls"), settings.get("self_reliance"), rest, inputs,
-                               name=record.name)
+    scenario, notes = saved.scenario_of(record, inputs)
     return scenario, saved.link_for(record.id), notes
 
 
 def options() -> dict[str, str]:
     choices = {f"preset:{name}": f"{name} (preset)" for name in inputs.presets}
     try:
-        for record in store.list():
+        for record in resources.store().list():
             choices[record.id] = f"{record.name} (saved {record.created_at[:10]})"
     except StoreError as exc:
         st.error(f"Saved scenarios cannot be read right now: {exc}")
@@ -83,14 +77,21 @@ def go_to(step: int) -> None:
 deck_id = st.query_params.get("deck")
 single = st.query_params.get("present") == "1"
 
+deck = None
+if deck_id:
+    try:
+        deck = resources.store().get_deck(deck_id)
+        missing = f"No deck has the id `{saved.plain(deck_id[:40])}`"
+    except StoreError as exc:
+        missing = f"Decks cannot be read right now ({exc})"
+    if deck is None:
+        st.warning(f"{missing}; showing the deck builder instead.")
+        del st.query_params["deck"]
+        deck_id = None
+
 if deck_id or single:
     steps = []
-    if deck_id:
-        deck = store.get_deck(deck_id)
-        if deck is None:
-            st.warning(f"No deck has the id `{saved.plain(deck_id[:40])}`; showing the deck builder instead.")
-            del st.query_params["deck"]
-            st.stop()
+    if deck:
         steps = list(deck.steps)
         deck_title = deck.title
     else:
@@ -119,7 +120,7 @@ if deck_id or single:
         column.metric(headline.label, headline.formatted(), headline.formatted_delta(), delta_color="off")
     spec = resources.chart_spec("headline_shares", scenario.key(), context.reference_settings,
                                 context.year)
-    st.vega_lite_chart(charts.large_type(spec), width="stretch", alt=shell.chart_alt("headline_shares"))
+    st.vega_lite_chart(specs.large_type(spec), width="stretch", alt=shell.chart_alt("headline_shares"))
     st.markdown(f"**{views.share_takeaway(run, context.year)}**")
     if notes:
         st.caption("Inputs mapped to today's model: " + "; ".join(notes))
@@ -160,7 +161,7 @@ def _save_deck() -> None:
         for column, value in changes.items():
             table.loc[int(row), column] = value
     try:
-        deck, _ = store.save_deck(draft["title"], [
+        deck, _ = resources.store().save_deck(draft["title"], [
             {"ref": ref, "title": str(row["title"] or ""), "notes": str(row["speaker notes"] or "")}
             for ref, (_, row) in zip(draft["steps"], table.iterrows())], MODEL_VERSION)
     except InvalidInput as exc:
@@ -191,7 +192,7 @@ if st.session_state.get("deck_saved"):
 
 st.subheader("Saved decks")
 try:
-    decks = store.list_decks()
+    decks = resources.store().list_decks()
 except StoreError as exc:
     st.error(f"Decks cannot be read right now: {exc}")
     decks = []

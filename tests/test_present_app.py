@@ -54,7 +54,22 @@ def test_check_and_warm_reports_a_step_that_fails(store):
 def test_unknown_deck_ids_are_reported(store, deck_id):
     at = present(deck=deck_id)
     assert not at.exception
-    assert any("No deck has the id" in w.value for w in at.warning)
+    assert any("No deck has the id" in w.value and "deck builder instead" in w.value for w in at.warning)
+    assert at.title[0].value == "Briefing mode"  # the builder, as the notice says, not a blank page
+    assert "deck" not in at.query_params
+
+
+def test_a_deck_link_while_the_store_is_down_gives_the_builder_not_a_traceback(store, monkeypatch):
+    from chokepoint.store import StoreError
+
+    def down(*args, **kwargs):
+        raise StoreError("the database is not answering")
+    monkeypatch.setattr(type(store), "get_deck", down)
+    monkeypatch.setattr(type(store), "list_decks", down)
+    at = present(deck="abcdefghij")
+    assert not at.exception
+    assert any("Decks cannot be read right now (the database is not answering)" in w.value for w in at.warning)
+    assert at.title[0].value == "Briefing mode"
 
 
 def test_building_a_deck_in_the_page(store):

@@ -155,3 +155,32 @@ def test_links_saved_by_every_released_version_keep_opening(isolated_store):
             assert not at.exception
             assert at.slider(key="export_controls").value == round(item["settings"]["export_controls"])
             assert plain(item["name"]) in banner_text(at)
+
+
+def test_compare_opens_a_scenario_saved_under_an_older_model(isolated_store):
+    """A 1.0 scenario that set an exchange rate (no longer an input) is migrated, as when opened on its own:
+    a shared comparison link keeps working."""
+    record, _ = isolated_store.save({"export_controls": 70, "self_reliance": 50, "eur_usd": 1.15}, "Old euro case",
+                                    "", "1.0", "old-data", {})
+    at = app("pages/compare.py", compare=f"preset:Détente,{record.id}")
+    assert not at.exception
+    assert at.multiselect(key="compare_pick").value == ["preset:Détente", record.id]
+    assert not any("Not found" in w.value for w in at.warning)
+
+
+def test_a_link_while_the_store_is_down_is_tried_once_and_reported_once(isolated_store, monkeypatch):
+    from chokepoint.store import StoreError
+    calls = []
+
+    def down(self, scenario_id):
+        calls.append(scenario_id)
+        raise StoreError("the database is not answering")
+    monkeypatch.setattr(type(isolated_store), "get", down)
+    at = app(scenario="abcdefghij")
+    at.slider(key="export_controls").set_value(60).run()
+    at.slider(key="export_controls").set_value(61).run()
+    assert not at.exception
+    notices = [w.value for w in at.warning if "cannot be read right now" in w.value]
+    assert len(notices) == 1 and notices[0].count("cannot be read right now") == 1
+    assert calls == ["abcdefghij"]
+

@@ -8,7 +8,8 @@ import streamlit as st
 
 from chokepoint import MODEL_VERSION, views
 from chokepoint.migrations import migrate
-from chokepoint.params import ADVANCED_LEVERS, ADVANCED_PARAMETERS, HEADLINE_LEVERS, ModelInputs, Scenario
+from chokepoint.params import (ADVANCED_LEVERS, ADVANCED_PARAMETERS, HEADLINE_LEVERS, ModelInputs, Scenario,
+                               scenario_from_settings)
 from chokepoint.store import ID_PATTERN, NAME_MAX, NOTE_MAX, InvalidInput, SavedScenario, StoreError, canonical_settings
 from chokepoint.ui import resources
 
@@ -57,6 +58,13 @@ def _apply(settings: dict[str, float]) -> None:
         st.session_state[key] = settings.get(key)
 
 
+def scenario_of(record: SavedScenario, inputs: ModelInputs) -> tuple[Scenario, list[str]]:
+    """A saved scenario under today's model: its settings migrated from the model it was saved with (notes say
+    what changed) and checked. Raises ScenarioError (a ValueError) if they no longer make a scenario."""
+    settings, notes = migrate(record.settings, record.model_version, inputs)
+    return scenario_from_settings(settings, inputs, name=record.name), notes
+
+
 def open_linked(inputs: ModelInputs) -> list[str]:
     """If the address names a saved scenario not yet loaded in this session, load its inputs.
     Returns problems to show; an unknown or malformed id leaves the default scenario and the store untouched."""
@@ -74,6 +82,9 @@ def open_linked(inputs: ModelInputs) -> list[str]:
     try:
         record = resources.store().get(scenario_id)
     except StoreError as exc:
+        # Tried once per session (a reload tries again; the link stays in the address): not a store wait and a
+        # repeated notice on every rerun.
+        st.session_state["loaded_id"] = scenario_id
         return [f"saved scenarios cannot be read right now ({exc}); showing the default scenario"]
     if record is None:
         del st.query_params["scenario"]

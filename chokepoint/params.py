@@ -7,7 +7,7 @@ from typing import Mapping
 
 import numpy as np
 
-from chokepoint.data import Database, get_database, run_query
+from chokepoint.data import Database, DataError, get_database, run_query
 
 YEARS = tuple(range(2024, 2031))
 FIRST_LEVER_YEAR = 2026  # 2024 is calibrated and 2025 replayed as it happened; sliders act from 2026
@@ -146,11 +146,14 @@ def load_model_inputs(database: Database | None = None) -> ModelInputs:
         for r in run_query("regime_history", database).itertuples(index=False)
     }
     if set(history) != {2024, 2025}:
-        raise ScenarioError("data/regime_history.csv must hold exactly the years 2024 and 2025")
+        raise DataError("data/regime_history.csv must hold exactly the years 2024 and 2025")
     presets = {
         r.preset: (float(r.export_controls), float(r.self_reliance), r.description)
         for r in run_query("presets", database).itertuples(index=False)
     }
+    missing = sorted(LOAD_TIME_PARAMETERS - set(params))
+    if missing:
+        raise DataError(f"data/parameters.csv has no row for {', '.join(missing)}, which the model needs")
     baseline = run_query(
         "company_baseline", database,
         eur_usd=params["eur_usd"].default, jpy_usd=params["jpy_usd"].default,
@@ -164,7 +167,7 @@ def load_model_inputs(database: Database | None = None) -> ModelInputs:
             for r in rows.itertuples(index=False)
         )
 
-    return ModelInputs(
+    inputs = ModelInputs(
         data_version=database.data_version,
         parameters=params,
         chip_anchor_values=chip["value"].to_numpy(float),
@@ -181,6 +184,20 @@ def load_model_inputs(database: Database | None = None) -> ModelInputs:
         designers=companies("Chip designer"),
         equipment_makers=companies("Equipment maker"),
     )
+    _check_complete(inputs)
+    return inputs
+
+
+def _check_complete(inputs: ModelInputs) -> None:
+    """Run the default scenario once (~2 ms): a parameter or company the engine needs but data/ lacks then
+    stops the load with its name, like any other data problem, not later as a KeyError in a page."""
+    from chokepoint.engine import run_scenario  # the engine imports this module
+
+    try:
+        run_scenario(Scenario.create(inputs=inputs), inputs).tidy()
+    except KeyError as exc:
+        raise DataError(f"data/ has no row for {exc.args[0]!r}, which the model needs (data/parameters.csv or "
+                        "data/company_baseline.csv)") from None
 
 
 def _number(name: str, value, low: float, high: float) -> float:

@@ -6,6 +6,7 @@ import sys
 import pytest
 
 from chokepoint.data import SCHEMAS, DataError, build_database, run_query
+from chokepoint.params import load_model_inputs
 
 
 def rewrite(path, mutate):
@@ -115,3 +116,16 @@ def test_data_version_moves_with_model_inputs_only(data_copy):
     assert build_database(data_copy).data_version == before  # wording does not change a number
     rewrite(data_copy / "parameters.csv", lambda rows, fields: rows[0].__setitem__("default", str(float(rows[0]["low"]))))
     assert build_database(data_copy).data_version != before
+
+
+@pytest.mark.parametrize("file,drop,message", [
+    ("parameters.csv", lambda row: row["name"] == "budget_growth", "'budget_growth', which the model needs"),
+    ("parameters.csv", lambda row: row["name"] == "eur_usd", "no row for eur_usd, which the model needs"),
+    ("company_baseline.csv", lambda row: row["company"] == "Nvidia", "'Nvidia', which the model needs"),
+    ("regime_history.csv", lambda row: row["year"] == "2025", "must hold exactly the years 2024 and 2025"),
+])
+def test_a_file_missing_a_row_the_model_needs_stops_the_load_with_its_name(data_copy, file, drop, message):
+    """Not a KeyError (a traceback in the app) at the first scenario run: a data problem, named, at load."""
+    rewrite(data_copy / file, lambda rows, fields: rows.__setitem__(slice(None), [r for r in rows if not drop(r)]))
+    with pytest.raises(DataError, match=message):
+        load_model_inputs(build_database(data_copy))

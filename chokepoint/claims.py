@@ -200,10 +200,16 @@ def _resolve(row, figures: dict[str, Figure], sources: _Sources) -> Figure:
         if missing:
             raise DataError(f"{where}: selector needs {', '.join(missing)}")
 
+    def year():
+        try:
+            return int(parts["year"])
+        except ValueError:
+            raise DataError(f"{where}: year '{parts['year']}' is not a whole number") from None
+
     if dataset == "china_market_estimates":
         need("source", "year", "vendor", "metric")
         frame = sources.estimates(parts["metric"])
-        frame = frame[(frame.estimate_source == parts["source"]) & (frame.year == int(parts["year"]))
+        frame = frame[(frame.estimate_source == parts["source"]) & (frame.year == year())
                       & (frame.vendor == parts["vendor"])]
         found = _one(_scope(frame, parts), where, row.selector)
         value, unit, ids = float(found.value), found.unit, _ids(found.source_id)
@@ -224,19 +230,24 @@ def _resolve(row, figures: dict[str, Figure], sources: _Sources) -> Figure:
         need("preset", "run", "metric", "entity", "year")
         if parts["run"] not in RUNS:
             raise DataError(f"{where}: run must be one of {', '.join(RUNS)}")
+        if parts["run"] != "scenario" and "revenue" in parts["metric"]:
+            # revenue and its at-risk split are read from all four runs together, not from one run's slice
+            raise DataError(f"{where}: revenue metrics are only available for run=scenario")
         result = sources.result(parts["preset"], where)
         try:
-            unit, _ = check_metric(sources.inputs, parts["metric"], parts["entity"], int(parts["year"]))
+            unit, _ = check_metric(sources.inputs, parts["metric"], parts["entity"], year())
         except ValueError as exc:
             raise DataError(f"{where}: {exc}") from None
         metrics = run_metrics(result.raw, sources.inputs, parts["run"])
-        value, ids = float(metrics.at(parts["metric"], parts["entity"], int(parts["year"]))[0]), ()
+        value, ids = float(metrics.at(parts["metric"], parts["entity"], year())[0]), ()
     elif dataset == "ratio":
         need("of", "to")
         missing = [k for k in (parts["of"], parts["to"]) if k not in figures]
         if missing:
             raise DataError(f"{where}: ratio refers to {', '.join(missing)}, not an earlier figure of the claim")
         top, bottom = figures[parts["of"]], figures[parts["to"]]
+        if bottom.value == 0:
+            raise DataError(f"{where}: ratio divides by {parts['to']}, which is 0")
         value, unit = top.value / bottom.value, parts.get("unit", "times")
         ids = tuple(dict.fromkeys(top.source_ids + bottom.source_ids))
     else:
@@ -530,7 +541,7 @@ def _other_lever(raw: str, lever: str, inputs: ModelInputs, where: str) -> tuple
         label = ""
         default = HEADLINE_LEVERS[lever].default
         base = (default, value) if lever == "export_controls" else (value, default)
-    if value != int(value) or not 0 <= value <= 100:
+    if not 0 <= value <= 100 or value != int(value):  # NaN fails the range test, inf too: no int() of either
         raise DataError(f"{where}: the other lever must be held at a whole number 0-100, got {value:g}")
     return other, float(value), label, tuple(float(b) for b in base)
 

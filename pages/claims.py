@@ -2,6 +2,7 @@
 import streamlit as st
 
 from chokepoint import claims
+from chokepoint.data import DataError
 from chokepoint.ui import resources, saved, shell
 
 context = shell.page_context()
@@ -84,7 +85,11 @@ st.markdown(
     "defaults), so a model change that flips a verdict shows here and fails the tests.")
 shell.scenario_caption(context)
 
-checked = checked_claims(context.inputs.data_version)
+try:
+    checked = checked_claims(context.inputs.data_version)
+except DataError as exc:
+    st.error(f"The claims files could not be checked, so no verdicts are shown: {exc}")
+    st.stop()
 run = resources.results(context.settings)
 counts = {v: sum((c.computed_verdict or c.verdict) == v for c in checked) for v in claims.VERDICTS}
 st.markdown(f"**{len(checked)} claims.** " + " · ".join(f"{v.capitalize()}: {n}" for v, n in counts.items() if n))

@@ -117,6 +117,25 @@ def test_a_selector_that_matches_no_row_names_the_claim(data_copy):
         claims.check_claims(load_model_inputs(database), database)
 
 
+@pytest.mark.parametrize("file,old,new,message", [
+    ("claim_figures.csv", "metric=domestic_share_value; entity=Domestic (all); year=2025,",
+     "metric=domestic_share_value; entity=Domestic (all); year=2O25,", "year '2O25' is not a whole number"),
+    ("claim_figures.csv", "run=controls_off; metric=domestic_share_value",
+     "run=controls_off; metric=china_revenue_usd_bn", "revenue metrics are only available for run=scenario"),
+    ("claims.csv", "export_controls,As announced for 2026,domestic_supply", "export_controls,nan,domestic_supply",
+     "the other lever must be held at a whole number 0-100, got nan"),
+])
+def test_a_malformed_claims_file_is_a_named_data_problem(data_copy, file, old, new, message):
+    """Not a ValueError or a silently wrong figure: the file, the claim and the problem."""
+    path = data_copy / file
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    database = build_database(data_copy)
+    with pytest.raises(DataError, match=re.escape(message)):
+        claims.check_claims(load_model_inputs(database), database)
+
+
 # ------------------------------------------------------------------------------------------ text
 
 # Numbers in an explanation come from the data or the model through placeholders; what is left may only be

@@ -80,3 +80,20 @@ def test_the_sidebar_scenario_is_checked_against_each_condition(page, checked):
     page.slider(key="self_reliance").set_value(holding).run()
     line = next(t for t in texts(page).splitlines() if t.startswith("In the scenario in the sidebar: Huawei"))
     assert line.endswith("so the claim holds.")
+
+
+def test_a_claims_file_problem_is_a_message_not_a_traceback(monkeypatch):
+    import streamlit as st
+
+    from chokepoint.data import DataError
+
+    def broken(*args, **kwargs):
+        raise DataError("data/claim_figures.csv (C01/mizuho): selector needs year")
+    monkeypatch.setattr(claims, "check_claims", broken)
+    st.cache_resource.clear()
+    try:
+        at = run_app(PAGE)
+        assert not at.exception
+        assert any("could not be checked" in e.value and "C01/mizuho" in e.value for e in at.error)
+    finally:
+        st.cache_resource.clear()

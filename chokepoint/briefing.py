@@ -13,8 +13,7 @@ from chokepoint.params import ModelInputs, Scenario, text
 from chokepoint.uncertainty import headline_probabilities, run_draws
 
 Settings = tuple[tuple[str, float], ...]
-PACK_CHARTS = (("headline_shares", "Share of China's AI-accelerator spend"),
-               ("risk_usd", "China revenue at risk by company"))
+PACK_CHARTS = ("headline_shares", "risk_usd")  # per slide; titles in CHART_TITLES
 CHART_TITLES = {
     "headline_shares": "Share of China's AI-accelerator spend (by value)",
     "shares_value": "Share of China's AI-accelerator market by value",
@@ -38,10 +37,6 @@ class Step:
     notes: str = ""
 
 
-def chart_sources(kind: str, sources_by_chart: dict[str, str] | None = None) -> str:
-    return (sources_by_chart or {}).get(kind, MODEL_SOURCES)
-
-
 def chart_stamp(kind: str, step: Step, inputs: ModelInputs, year: int, sources: str = MODEL_SOURCES) -> exports.Stamp:
     title = CHART_TITLES.get(kind, kind)
     if kind in ("risk_usd", "risk_pct"):
@@ -60,7 +55,7 @@ def build_pack(title: str, steps: list[Step], reference: Scenario, year: int, in
     reference_settings = reference.key()
     reference_run = results(reference_settings)
     jobs = [(chart_spec(kind, step.scenario.key(), reference_settings, year), chart_stamp(kind, step, inputs, year))
-            for step in steps for kind, _ in PACK_CHARTS]
+            for step in steps for kind in PACK_CHARTS]
     with ThreadPoolExecutor(max_workers=2) as pool:  # vl-convert renders outside the GIL: use both cores
         rendered = list(pool.map(lambda job: exports.chart_png(*job, scale=1.5), jobs))
     slides = []
@@ -87,6 +82,6 @@ def build_pack(title: str, steps: list[Step], reference: Scenario, year: int, in
                     f"({text(by_id.loc[sid, 'date'])}; {text(by_id.loc[sid, 'confidence'])})"
                     for sid in cited if sid in by_id.index]
     stamp = exports.stamp(title, "; ".join(step.scenario.label() for step in steps), inputs.data_version,
-                          MODEL_SOURCES, steps[0].link if len(steps) == 1 else steps[0].link)
+                          MODEL_SOURCES, steps[0].link)
     subtitle = f"{len(steps)} scenario{'s' if len(steps) > 1 else ''} · reference: {reference.name} · year {year}"
     return exports.Pack(title, subtitle, slides, assumptions, source_lines, stamp)

@@ -9,9 +9,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-# Altair-free helpers used on every run; imported here so chart code can keep calling charts.<name>.
-from chokepoint.specs import (FIRST_PROJECTED_YEAR, large_type, records, reference_records,  # noqa: F401
-                              series_records, with_data)
+from chokepoint.specs import records, reference_records, series_records
 
 # Inline rows stay inline (Altair would otherwise hoist them into top-level named datasets, which Streamlit
 # converts to Arrow on every rerun even when they never change).
@@ -39,9 +37,6 @@ def _color(entities, title="", field="entity") -> alt.Color:
 
 def _value_format(unit: str) -> str:
     return {"fraction": ".0%", "percent": ".1f", "USD bn": ",.1f", "units": ",.0f"}.get(unit, ",.3g")
-
-
-_records = records  # a DataFrame or a list of dicts -> a list of dicts
 
 
 def series_chart(frame: pd.DataFrame, *, title: str, y_title: str, unit: str,
@@ -73,7 +68,7 @@ def series_chart(frame: pd.DataFrame, *, title: str, y_title: str, unit: str,
     )
     layers = []
     if bands is not None and len(bands):
-        datasets["bands"] = _records(bands)
+        datasets["bands"] = records(bands)
         band_tooltip = [alt.Tooltip("entity:N", title="Series"), alt.Tooltip("year:O", title="Year"),
                         alt.Tooltip("p5:Q", title="P5", format=fmt), alt.Tooltip("p25:Q", title="P25", format=fmt),
                         alt.Tooltip("p75:Q", title="P75", format=fmt), alt.Tooltip("p95:Q", title="P95", format=fmt)]
@@ -86,7 +81,7 @@ def series_chart(frame: pd.DataFrame, *, title: str, y_title: str, unit: str,
     # Static layers (events, markers) carry their rows inline: only the scenario's datasets change per move,
     # so Streamlit converts just those to Arrow on a rerun.
     if events is not None and len(events):
-        layers.append(alt.Chart(alt.InlineData(values=_records(events))).mark_rule(color="#BBBBBB", strokeWidth=1).encode(
+        layers.append(alt.Chart(alt.InlineData(values=records(events))).mark_rule(color="#BBBBBB", strokeWidth=1).encode(
             x=x, tooltip=[alt.Tooltip("year:O", title="Year"), alt.Tooltip("title:N", title="Policy event"),
                           alt.Tooltip("source:N", title="Source")]))
     if reference is not None and len(reference):  # inline: it changes only when the reference does
@@ -94,7 +89,7 @@ def series_chart(frame: pd.DataFrame, *, title: str, y_title: str, unit: str,
             strokeDash=[2, 3], strokeWidth=1.5, opacity=0.45).encode(x=x, y=y, color=color, tooltip=tooltip))
     layers.append(lines)
     if markers is not None and len(markers):
-        layers.append(alt.Chart(alt.InlineData(values=_records(markers))).mark_point(
+        layers.append(alt.Chart(alt.InlineData(values=records(markers))).mark_point(
             size=90, filled=True, stroke="#333333", strokeWidth=0.8).encode(
             x=x, y=y, color=color,
             shape=alt.Shape("label:N", title="Published estimates",
@@ -128,7 +123,7 @@ def cause_bars(frame: pd.DataFrame, *, title: str, x_title: str, unit: str, heig
         tooltip=[alt.Tooltip("company:N", title="Company"), alt.Tooltip("kind:N", title="Type"),
                  alt.Tooltip("cause:N", title="Cause"), alt.Tooltip("sum(value):Q", title=x_title, format=fmt),
                  alt.Tooltip("source:N", title="Source")],
-    ).properties(title=title, height=alt.Step(height or 24), datasets={"main": _records(frame)})
+    ).properties(title=title, height=alt.Step(height or 24), datasets={"main": records(frame)})
 
 
 CAPACITY_STYLE = {  # series -> (colour, dash)
@@ -147,7 +142,7 @@ def capacity_chart(frame: pd.DataFrame, *, title: str, markers: pd.DataFrame | N
     # Log scale: wafer capacity can run an order of magnitude above what HBM lets China package.
     y = alt.Y("value:Q", title="Accelerators per year (units, log scale)", axis=alt.Axis(format="~s"),
               scale=alt.Scale(type="log"))
-    datasets = {"main": _records(frame)}
+    datasets = {"main": records(frame)}
     layers = [alt.Chart(alt.Data(name="main")).mark_line(point=True, strokeWidth=2.5).encode(
         x=x, y=y,
         color=alt.Color("series:N", title=None,
@@ -158,7 +153,7 @@ def capacity_chart(frame: pd.DataFrame, *, title: str, markers: pd.DataFrame | N
         tooltip=[alt.Tooltip("series:N", title="Series"), alt.Tooltip("year:O", title="Year"),
                  alt.Tooltip("value:Q", title="Units", format=",.0f"), alt.Tooltip("source:N", title="Source")])]
     if markers is not None and len(markers):
-        datasets["markers"] = _records(markers)
+        datasets["markers"] = records(markers)
         layers.append(alt.Chart(alt.Data(name="markers")).mark_point(size=110, filled=True, stroke="#222222").encode(
             x=x, y=y, shape=alt.Shape("label:N", title="Published estimates", legend=alt.Legend(orient="bottom", columns=2)),
             color=alt.value("#CC79A7"),

@@ -21,7 +21,6 @@ VENDORS = ("Nvidia", "AMD", "Huawei", "Cambricon", "Other domestic")
 SHARE_ENTITIES = VENDORS + ("Grey market",)
 US, DOM = slice(0, 2), slice(2, 5)
 N_YEARS = len(YEARS)
-DOMESTIC_VENDORS = VENDORS[2:]
 
 
 @dataclass(frozen=True)
@@ -188,14 +187,11 @@ def simulate(levers: LeverPaths, p: Mapping[str, np.ndarray], inputs: ModelInput
                                   levers.self_reliance, p)
 
     out = {k: np.zeros((n, N_YEARS)) for k in (
-        "budget", "mandate", "unmet", "grey_units", "grey_value", "capacity_units", "fee_paid",
-        "us_price_index", "availability")}
+        "budget", "mandate", "unmet", "grey_units", "grey_value", "capacity_units", "fee_paid")}
     out["value"] = np.zeros((n, N_YEARS, len(VENDORS)))
     out["units"] = np.zeros((n, N_YEARS, len(VENDORS)))
-    out["demand_value"] = np.zeros((n, N_YEARS, len(VENDORS)))
     out["yield"] = supply["yields"]
     out["wafers_kwpm"] = supply["wafers_kwpm"]
-    out["domestic_hbm"] = supply["domestic_hbm"]
     out["hbm_cap_units"] = supply["hbm"]
     out["logic_cap_units"] = supply["logic"]
 
@@ -277,7 +273,6 @@ def simulate(levers: LeverPaths, p: Mapping[str, np.ndarray], inputs: ModelInput
 
         out["value"][:, i] = value
         out["units"][:, i] = units
-        out["demand_value"][:, i] = demand
         out["budget"][:, i] = budget
         out["mandate"][:, i] = mandate
         out["unmet"][:, i] = np.maximum(0.0, budget - value.sum(axis=1))
@@ -285,8 +280,6 @@ def simulate(levers: LeverPaths, p: Mapping[str, np.ndarray], inputs: ModelInput
         out["grey_value"][:, i] = grey_units * price_grey
         out["capacity_units"][:, i] = capacity
         out["fee_paid"][:, i] = us_legal.sum(axis=1) * fee
-        out["us_price_index"][:, i] = price_index
-        out["availability"][:, i] = availability
 
     _revenue(out, levers, p, inputs, years)
     return out
@@ -324,9 +317,6 @@ def _revenue(out, levers: LeverPaths, p, inputs: ModelInputs, years):
     for company, china, _ in inputs.equipment_makers:
         revenue[company] = china * 1e9 * index
     out["revenue"] = revenue
-    out["domestic_tool_share"] = domestic_tools
-    out["equipment_blocked_share"] = blocked
-    out["china_equipment_spend"] = spend
 
     # Worldwide: rest-of-world spend is exogenous; grey-market parts are Nvidia parts bought abroad.
     row_share = p["nvidia_row_share"]
@@ -336,7 +326,6 @@ def _revenue(out, levers: LeverPaths, p, inputs: ModelInputs, years):
     growth[:, 0] = 0.0
     row = row_2024[:, None] * np.cumprod(1.0 + growth, axis=1)
     china_total = out["value"].sum(axis=2) + out["grey_value"]
-    out["row_spend"] = row
     out["nvidia_global_share"] = (out["value"][:, :, 0] + out["grey_value"] + row_share[:, None] * row) / (china_total + row)
 
 
@@ -346,7 +335,6 @@ def parameter_arrays(inputs: ModelInputs, overrides: Mapping[str, float], n: int
     return {k: np.full(n, float(v)) for k, v in values.items()}
 
 
-RUN_LABELS = ("scenario", "controls_off", "push_off", "both_off")
 
 
 def stack_runs(scenario: Scenario, inputs: ModelInputs, repeat: int = 1) -> LeverPaths:

@@ -29,6 +29,7 @@ from chokepoint.engine import (VENDORS, LeverPaths, parameter_arrays, revenue_at
                                stack_runs)
 from chokepoint.params import (ADVANCED_LEVERS, HEADLINE_LEVERS, LOAD_TIME_PARAMETERS, YEARS, ModelInputs, Scenario,
                                ScenarioError)
+from chokepoint.views import US_FIRMS
 
 # "Chinese industrial execution": good or bad execution moves these together (MODEL.md, Monte Carlo).
 EXECUTION_PARAMETERS = (
@@ -51,8 +52,6 @@ QUANTILE_COLUMNS = tuple(f"p{q}" for q in QUANTILES)
 BAND_COLUMNS = ["year", "metric", "entity", "unit", "value", *QUANTILE_COLUMNS]
 MAX_DRAWS = 20000
 
-US_FIRMS = ("Nvidia", "AMD", "Intel", "Qualcomm", "Broadcom", "Micron", "Texas Instruments",
-            "Applied Materials", "Lam Research", "KLA")
 # Headline probabilities: presentation choices, not model parameters.
 # (metric, entity, threshold, below, subject); entity "US firms" sums US_FIRMS; threshold None = the
 # deterministic (central) estimate.

@@ -12,7 +12,6 @@ from chokepoint.engine import SHARE_ENTITIES, TIDY_COLUMNS
 
 US_FIRMS = ("Nvidia", "AMD", "Intel", "Qualcomm", "Broadcom", "Micron", "Texas Instruments",
             "Applied Materials", "Lam Research", "KLA")
-DOMESTIC = ("Huawei", "Cambricon", "Other domestic")
 EQUIPMENT_MAKERS = ("Applied Materials", "Lam Research", "KLA", "ASML", "Tokyo Electron")
 MODEL_SOURCE = "Chokepoint model (scenario run)"
 

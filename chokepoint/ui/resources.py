@@ -169,8 +169,9 @@ def draws(settings: Settings):
     return run_draws(scenario_from_settings(dict(settings), model_inputs()), model_inputs(), 1000)
 
 
+@st.cache_resource(show_spinner=False, max_entries=128)
 def band_records(kind: str, settings: Settings) -> list[dict]:
-    """P5/P25/P75/P95 by year (projection years) for the series a chart draws."""
+    """P5/P25/P75/P95 by year (projection years) for the series a chart draws (cached; read-only)."""
     result = draws(settings)
     rows = []
     for metric, entity in BANDED[kind]:

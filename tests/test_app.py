@@ -4,13 +4,13 @@ import json
 import pytest
 from apptests import run_app
 
+from chokepoint.params import HEADLINE_LEVERS
+
 PAGES = ["pages/scenario.py", "pages/china_market.py", "pages/revenue_exposure.py", "pages/domestic_supply.py",
          "pages/methodology.py"]
 CHART_PAGES = PAGES[:4]
-
-
-def app(**query):
-    return run_app(**query)
+# The levers a link without them means (the "As announced for 2026" preset).
+DEFAULT_EC, DEFAULT_SR = (int(HEADLINE_LEVERS[k].default) for k in ("export_controls", "self_reliance"))
 
 
 def chart_specs(at) -> list[dict]:
@@ -28,9 +28,7 @@ def metrics(at) -> dict[str, str]:
 
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_runs_and_shows_its_content(page):
-    at = app()
-    if page != PAGES[0]:
-        at.switch_page(page).run()
+    at = run_app(None if page == PAGES[0] else page)
     assert not at.exception, at.exception
     assert len(at.title) == 1
     if page in CHART_PAGES:
@@ -43,7 +41,7 @@ def test_every_page_runs_and_shows_its_content(page):
 
 
 def test_sliders_change_the_charts_and_numbers():
-    at = app()
+    at = run_app()
     before_data, before_metrics = chart_data(at), metrics(at)
     at.slider(key="export_controls").set_value(100).run()
     assert not at.exception
@@ -55,8 +53,7 @@ def test_sliders_change_the_charts_and_numbers():
 
 @pytest.mark.parametrize("page", CHART_PAGES[1:])
 def test_slider_moves_reach_every_chart_page(page):
-    at = app()
-    at.switch_page(page).run()
+    at = run_app(page)
     before = chart_data(at)
     at.slider(key="self_reliance").set_value(10).run()
     assert not at.exception
@@ -64,18 +61,18 @@ def test_slider_moves_reach_every_chart_page(page):
 
 
 def test_presets_set_the_levers_and_reset_restores_defaults(inputs):
-    at = app()
+    at = run_app()
     for name, (ec, sr, _) in inputs.presets.items():
         at.button(key=f"preset::{name}").click().run()
         assert (at.slider(key="export_controls").value, at.slider(key="self_reliance").value) == (ec, sr)
         assert name in at.caption[0].value  # the scenario line names the preset
     reset = next(b for b in at.button if b.label == "Reset to defaults")
     reset.click().run()
-    assert (at.slider(key="export_controls").value, at.slider(key="self_reliance").value) == (25, 90)
+    assert (at.slider(key="export_controls").value, at.slider(key="self_reliance").value) == (DEFAULT_EC, DEFAULT_SR)
 
 
 def test_advanced_override_changes_results_and_lands_in_the_url():
-    at = app()
+    at = run_app()
     before = chart_data(at)
     at.number_input(key="equipment_controls").set_value(100.0).run()
     assert not at.exception
@@ -84,36 +81,37 @@ def test_advanced_override_changes_results_and_lands_in_the_url():
 
 
 def test_url_values_set_the_levers():
-    at = app(export_controls="80", self_reliance="35", year="2030", reference="Détente")
+    at = run_app(export_controls="80", self_reliance="35", year="2030", reference="Détente")
     assert not at.exception
     assert at.slider(key="export_controls").value == 80
     assert at.slider(key="self_reliance").value == 35
-    assert "2030" in at.markdown[1].value or any("2030" in m.value for m in at.markdown)
+    assert at.slider(key="year").value == 2030
+    assert any("projection for **2030**" in m.value for m in at.main.markdown)
     assert "reference: Détente" in at.caption[0].value
 
 
 @pytest.mark.parametrize("query,expected,in_use", [
-    ({"export_controls": "abc"}, "`export_controls=abc` is not a number", (25,)),
-    ({"self_reliance": "150"}, "`self_reliance=150` is outside 0–100", (25,)),
-    ({"export_controls": "nan"}, "not a finite number", (25,)),
-    ({"export_controls": "inf"}, "not a finite number", (25,)),
+    ({"export_controls": "abc"}, "`export_controls=abc` is not a number", (DEFAULT_EC,)),
+    ({"self_reliance": "150"}, "`self_reliance=150` is outside 0–100", (DEFAULT_EC,)),
+    ({"export_controls": "nan"}, "not a finite number", (DEFAULT_EC,)),
+    ({"export_controls": "inf"}, "not a finite number", (DEFAULT_EC,)),
     ({"export_controls": "12.5"}, "not a whole number", (12, 13)),
-    ({"budget_growth": "9"}, "`budget_growth=9` is outside 0.15–0.55", (25,)),
-    ({"reference": "<script>alert(1)</script>"}, "is not a preset", (25,)),
-    ({"year": "1999"}, "`year=1999` is outside 2026–2030", (25,)),
-    ({"utm_source": "mail"}, "`utm_source` is not a setting of this app", (25,)),
+    ({"budget_growth": "9"}, "`budget_growth=9` is outside 0.15–0.55", (DEFAULT_EC,)),
+    ({"reference": "<script>alert(1)</script>"}, "is not a preset", (DEFAULT_EC,)),
+    ({"year": "1999"}, "`year=1999` is outside 2026–2030", (DEFAULT_EC,)),
+    ({"utm_source": "mail"}, "`utm_source` is not a setting of this app", (DEFAULT_EC,)),
 ])
 def test_bad_url_values_give_a_notice_and_safe_values(query, expected, in_use):
-    at = app(**query)
+    at = run_app(**query)
     assert not at.exception
     notices = [w.value for w in at.warning]
     assert notices and expected in notices[0], notices
     assert at.slider(key="export_controls").value in in_use
-    assert at.slider(key="self_reliance").value == 90
+    assert at.slider(key="self_reliance").value == DEFAULT_SR
     assert "budget_growth" not in at.caption[0].value and "Détente" not in at.caption[0].value
 
 
 def test_good_url_values_give_no_notice():
-    at = app(export_controls="60", self_reliance="70", hbm_controls="80", budget_growth="0.3")
+    at = run_app(export_controls="60", self_reliance="70", hbm_controls="80", budget_growth="0.3")
     assert not at.warning
     assert not at.exception

@@ -297,8 +297,14 @@ def test_hostile_text_is_stored_verbatim(store, backend):
 
 def test_schema_version_is_recorded(store, backend):
     assert backend.sql("SELECT value FROM store_meta WHERE key = 'schema_version'") == [("1",)]
-    backend.open().close()  # opening again is harmless
-    assert count(backend) == 0
+    record, _ = save(store, 1)
+    again = backend.open()  # opening an existing store again (a restart) keeps what it holds
+    try:
+        assert again.get(record.id) == record
+    finally:
+        again.close()
+    assert count(backend) == 1
+    assert backend.sql("SELECT value FROM store_meta WHERE key = 'schema_version'") == [("1",)]
 
 
 def test_threads_saving_overlapping_scenarios(store, backend):

@@ -1,8 +1,7 @@
 """Uncertainty & drivers page (AppTest) and bands on the main projections."""
 import json
 
-from apptests import APP, run_app
-from streamlit.testing.v1 import AppTest
+from apptests import run_app
 
 
 
@@ -24,8 +23,7 @@ def test_page_shows_probabilities_drivers_attribution_and_seek():
 
 
 def test_bands_are_drawn_by_default_and_can_be_turned_off():
-    at = AppTest.from_file(APP, default_timeout=120).run()
-    at.switch_page("pages/china_market.py").run()
+    at = run_app("pages/china_market.py")
     names = [d.name for d in at.get("vega_lite_chart")[0].proto.datasets]
     assert "bands" in names
     at.toggle(key="bands").set_value(False).run()

@@ -1,10 +1,9 @@
 """What only a browser shows: URL state, deep links on fresh servers, garbage links, screenshots."""
-import shutil
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from chokepoint.data import DEFAULT_DATA_DIR
+from chokepoint.params import HEADLINE_LEVERS
 
 from .harness import screenshot, wait_for_app_idle
 
@@ -128,11 +127,10 @@ def test_deep_link_works_on_a_fresh_server(page, fresh_server, path):
     assert page.locator('[data-testid="stException"]').count() == 0
 
 
-def test_a_fresh_server_with_broken_data_starts_and_says_what_is_wrong(page, fresh_server, tmp_path):
+def test_a_fresh_server_with_broken_data_starts_and_says_what_is_wrong(page, fresh_server, data_copy):
     """The warm-up at server start fails on the broken file, the server still starts, and the visitor
     gets the file and row in plain words, not a traceback."""
-    data = tmp_path / "data"
-    shutil.copytree(DEFAULT_DATA_DIR, data)
+    data = data_copy
     presets = data / "presets.csv"
     presets.write_text(presets.read_text().replace("As announced for 2026,25,", "As announced for 2026,x,", 1))
     server = fresh_server(env={"CHOKEPOINT_DATA_DIR": str(data)})
@@ -156,7 +154,7 @@ def test_garbage_links_give_a_notice_and_defaults_not_a_traceback(page, app_serv
     assert "Traceback" not in page.content()
     notice = page.locator('[data-testid="stAlertContentWarning"]').first.inner_text()
     assert "could not be used" in notice
-    assert slider_value(page, "China self-reliance push") == 90
+    assert slider_value(page, "China self-reliance push") == HEADLINE_LEVERS["self_reliance"].default
     assert dialogs == []  # nothing in the link ran as script
     assert page.locator('[data-testid="stVegaLiteChart"]').count() >= 2
 
@@ -164,5 +162,7 @@ def test_garbage_links_give_a_notice_and_defaults_not_a_traceback(page, app_serv
 @pytest.mark.parametrize("path", list(PAGES))
 def test_screenshots_of_every_page(page, app_server, path):
     open_app(page, f"{app_server}/{path}?export_controls=60&self_reliance=70")
+    assert page.locator("h1").first.inner_text() == PAGES[path]
+    assert page.locator('[data-testid="stException"]').count() == 0
     shot = screenshot(page, f"page-{path or 'scenario'}")
     assert shot.stat().st_size > 20_000

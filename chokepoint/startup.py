@@ -23,12 +23,12 @@ LOGGER = logging.getLogger("chokepoint.startup")
 def warm() -> None:
     """Fill the process-wide caches the landing page reads (same keys as its default view)."""
     try:
+        from chokepoint.params import preset_scenario
         from chokepoint.ui import controls, resources, shell  # noqa: F401  (heavy imports; freezes the GC)
 
         inputs = resources.model_inputs()
         scenario = resources.Scenario.create(inputs=inputs)
-        reference = resources.Scenario.create(*inputs.presets[controls.DEFAULT_REFERENCE][:2], inputs=inputs,
-                                              name=controls.DEFAULT_REFERENCE)
+        reference = preset_scenario(controls.DEFAULT_REFERENCE, inputs)
         for kind in ("headline_shares", "risk_usd"):
             resources.chart_spec(kind, scenario.key(), reference.key(), controls.DEFAULT_YEAR, True)
     except Exception:  # never stop the server: the first script run shows the problem to the user

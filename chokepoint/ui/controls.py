@@ -6,13 +6,14 @@ to defaults); this module checks the raw address first so the user sees a notice
 from __future__ import annotations
 
 import logging
+import dataclasses
 import math
 from dataclasses import dataclass
 
 import streamlit as st
 
 from chokepoint.params import (ADVANCED_LEVERS, ADVANCED_PARAMETERS, HEADLINE_LEVERS, YEARS, FIRST_LEVER_YEAR,
-                               ModelInputs, Scenario)
+                               ModelInputs, Scenario, preset_scenario)
 from chokepoint.store import SavedScenario
 from chokepoint.ui import saved
 
@@ -90,19 +91,12 @@ def address_problems(query: dict[str, list[str]], inputs: ModelInputs) -> list[s
 
 
 def _apply_preset(name: str, inputs: ModelInputs) -> None:
-    ec, sr, _ = inputs.presets[name]
-    st.session_state["export_controls"] = int(round(ec))
-    st.session_state["self_reliance"] = int(round(sr))
-    for key in (*ADVANCED_LEVERS, *ADVANCED_PARAMETERS):
-        st.session_state[key] = None
+    saved.apply_settings(preset_scenario(name, inputs).settings())
     st.session_state.pop("address_notice", None)
 
 
 def _reset() -> None:
-    st.session_state["export_controls"] = int(HEADLINE_LEVERS["export_controls"].default)
-    st.session_state["self_reliance"] = int(HEADLINE_LEVERS["self_reliance"].default)
-    for key in (*ADVANCED_LEVERS, *ADVANCED_PARAMETERS):
-        st.session_state[key] = None
+    saved.apply_settings({})
     st.session_state["reference"] = DEFAULT_REFERENCE
     st.session_state["year"] = DEFAULT_YEAR
     st.session_state.pop("address_notice", None)
@@ -170,7 +164,7 @@ def render(inputs: ModelInputs) -> Context:
     scenario = Scenario.create(ec, sr, overrides, inputs, name=preset_name)
     shown, modified_from, notes = saved.status(scenario)
     if shown is not None:
-        scenario = Scenario.create(ec, sr, overrides, inputs, name=shown.name)
+        scenario = dataclasses.replace(scenario, name=shown.name)
     saved.save_form(scenario, inputs)
-    reference = Scenario.create(*inputs.presets[reference_name][:2], inputs=inputs, name=reference_name)
+    reference = preset_scenario(reference_name, inputs)
     return Context(scenario, reference, int(year), inputs, shown, modified_from, tuple(notes), bool(bands))

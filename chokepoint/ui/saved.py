@@ -50,8 +50,9 @@ def current_link(context) -> str:
     return link_for(context.saved.id) if context.saved is not None else link_for_settings(context.scenario.settings())
 
 
-def _apply(settings: dict[str, float]) -> None:
-    """Set every lever's widget state (before the widgets are created in this run)."""
+def apply_settings(settings: dict[str, float]) -> None:
+    """Set every lever's widget state (before the widgets are created in this run); levers the settings do
+    not name go back to their defaults (advanced ones to empty)."""
     st.session_state["export_controls"] = int(round(settings.get("export_controls", HEADLINE_LEVERS["export_controls"].default)))
     st.session_state["self_reliance"] = int(round(settings.get("self_reliance", HEADLINE_LEVERS["self_reliance"].default)))
     for key in (*ADVANCED_LEVERS, *ADVANCED_PARAMETERS):
@@ -90,7 +91,7 @@ def open_linked(inputs: ModelInputs) -> list[str]:
         del st.query_params["scenario"]
         return [f"no saved scenario has the id `{scenario_id}`; showing the default scenario"]
     settings, notes = migrate(record.settings, record.model_version, inputs)
-    _apply(settings)
+    apply_settings(settings)
     st.session_state["loaded_id"] = scenario_id
     st.session_state["loaded"] = (record, settings, notes)
     return []

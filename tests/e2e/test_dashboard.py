@@ -159,6 +159,13 @@ def test_garbage_links_give_a_notice_and_defaults_not_a_traceback(page, app_serv
     assert page.locator('[data-testid="stVegaLiteChart"]').count() >= 2
 
 
+def test_no_developer_controls_in_the_header(page, app_server):
+    """Opened on the serving machine Streamlit would show Deploy and rerun/clear-cache items: not for a briefing."""
+    open_app(page, f"{app_server}/")
+    assert page.get_by_role("button", name="Deploy").count() == 0
+    assert page.get_by_text("Deploy", exact=True).count() == 0
+
+
 @pytest.mark.parametrize("path", list(PAGES))
 def test_screenshots_of_every_page(page, app_server, path):
     open_app(page, f"{app_server}/{path}?export_controls=60&self_reliance=70")

@@ -40,9 +40,9 @@ import numpy as np
 import pandas as pd
 
 from chokepoint.data import Database, DataError, get_database, run_query
-from chokepoint.engine import LeverPaths, parameter_arrays, run_scenario, simulate, stack_runs
+from chokepoint.engine import Metrics, parameter_arrays, run_scenario
 from chokepoint.params import HEADLINE_LEVERS, YEARS, FIRST_LEVER_YEAR, ModelInputs, Scenario, load_model_inputs, text
-from chokepoint.uncertainty import Metrics, check_metric, describe
+from chokepoint.uncertainty import check_metric, describe, simulate_blocks
 
 VERDICTS = ("supported", "partly supported", "contradicted", "depends on the scenario",
             "not checkable with this data")
@@ -451,10 +451,7 @@ def lever_grid(inputs: ModelInputs, wanted: list[tuple[str, str, int]], chunk: i
     out = {w: np.empty(len(scenarios)) for w in wanted}
     for start in range(0, len(scenarios), chunk):
         block = scenarios[start:start + chunk]
-        paths = [stack_runs(s, inputs, 1) for s in block]
-        levers = LeverPaths(**{f.name: np.stack([getattr(p, f.name) for p in paths], axis=1).reshape(
-            4 * len(block), -1) for f in dataclasses.fields(LeverPaths)})
-        raw = simulate(levers, parameter_arrays(inputs, {}, 4 * len(block)), inputs)
+        raw = simulate_blocks(block, inputs, parameter_arrays(inputs, {}, 4 * len(block)))
         metrics = Metrics(raw, inputs, len(block))
         for metric, entity, year in wanted:
             out[(metric, entity, year)][start:start + len(block)] = metrics.at(metric, entity, year)

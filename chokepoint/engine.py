@@ -10,12 +10,13 @@ four runs needed to split revenue at risk (scenario, controls off, China push of
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Mapping
 
 import numpy as np
 import pandas as pd
 
-from chokepoint.params import ADVANCED_LEVERS, FIRST_LEVER_YEAR, YEARS, ModelInputs, Scenario
+from chokepoint.params import ADVANCED_LEVERS, FIRST_LEVER_YEAR, YEARS, ModelInputs, Scenario, ScenarioError
 
 VENDORS = ("Nvidia", "AMD", "Huawei", "Cambricon", "Other domestic")
 SHARE_ENTITIES = VENDORS + ("Grey market",)
@@ -385,61 +386,135 @@ TIDY_COLUMNS = ["scenario", "year", "metric", "entity", "value", "unit"]
 
 def tidy_rows(result: Result) -> list[tuple]:
     """Long table rows: (scenario, year, metric, entity, value, unit), first draw / deterministic run."""
-    raw, inputs = result.raw, result.inputs
+    metrics = Metrics(result.raw, result.inputs, result.draws)
     label = result.scenario.label()
-    rows: list[tuple] = []
+    return [(label, year, metric, entity, float(value), unit)
+            for metric, entity, unit in metrics.catalogue
+            for year, value in zip(YEARS, metrics.get(metric, entity)[0])]
 
-    def add(metric, entity, series, unit):
-        for year, value in zip(YEARS, series):
-            rows.append((label, year, metric, entity, float(value), unit))
 
-    value = raw["value"][0]
-    grey_value = raw["grey_value"][0]
-    realised = value.sum(axis=1) + grey_value
-    for j, vendor in enumerate(VENDORS):
-        add("china_share_value", vendor, value[:, j] / realised, "fraction")
-    add("china_share_value", "Grey market", grey_value / realised, "fraction")
-    units = raw["units"][0]
-    for j, vendor in enumerate(VENDORS):
-        add("china_units", vendor, units[:, j], "units")
-    add("china_units", "Grey market", raw["grey_units"][0], "units")
-    add("china_units", "Domestic (all)", units[:, 2:].sum(axis=1), "units")
-    for j, vendor in enumerate(VENDORS):
-        add("china_spend_usd_bn", vendor, value[:, j] / 1e9, "USD bn")
-    add("china_spend_usd_bn", "Grey market", grey_value / 1e9, "USD bn")
-    add("us_legal_share_of_demand", "US vendors", value[:, :2].sum(axis=1) / raw["budget"][0], "fraction")
-    add("china_desired_spend_usd_bn", "All", raw["budget"][0] / 1e9, "USD bn")
-    add("china_realised_spend_usd_bn", "All", realised / 1e9, "USD bn")
-    add("china_unmet_demand_usd_bn", "All", raw["unmet"][0] / 1e9, "USD bn")
-    add("domestic_share_value", "Domestic (all)", value[:, 2:].sum(axis=1) / realised, "fraction")
-    add("global_share_value", "Nvidia", raw["nvidia_global_share"][0], "fraction")
-    add("domestic_capacity_units", "Domestic (all)", raw["capacity_units"][0], "units")
-    add("domestic_logic_capacity_units", "Domestic (all)", raw["logic_cap_units"][0], "units")
-    hbm_cap = np.where(np.isfinite(raw["hbm_cap_units"][0]), raw["hbm_cap_units"][0], np.nan)
-    add("domestic_hbm_capacity_units", "Domestic (all)", hbm_cap, "units")
-    add("domestic_yield", "Domestic (all)", raw["yield"][0], "fraction")
-    add("advanced_wafers_kwpm", "SMIC", raw["wafers_kwpm"][0], "k wafers per month")
-    add("us_licence_fee_usd_bn", "US government", raw["fee_paid"][0] / 1e9, "USD bn")
-    add("mandated_segment", "All", raw["mandate"][0], "fraction")
+class Metrics:
+    """Tidy-table metrics as arrays of shape (runs, years), computed from raw engine output, for every run in the scenario block (the first `runs` rows; revenue at risk
+    uses the four blocks of `runs` rows each, in `engine.stack_runs` order)."""
 
-    risk = revenue_at_risk(raw["revenue"], result.draws)
-    totals = {c: t for c, _, t in inputs.designers + inputs.equipment_makers}
-    bases = {c: china for c, china, _ in inputs.designers + inputs.equipment_makers}
-    sector = {k: 0.0 for k in ("total", "us_controls", "china_policy", "scenario", "counterfactual")}
-    for company, parts in risk.items():
-        add("china_revenue_usd_bn", company, parts["scenario"][0] / 1e9, "USD bn")
-        add("counterfactual_china_revenue_usd_bn", company, parts["counterfactual"][0] / 1e9, "USD bn")
-        add("revenue_at_risk_usd_bn", company, parts["total"][0] / 1e9, "USD bn")
-        add("revenue_at_risk_us_controls_usd_bn", company, parts["us_controls"][0] / 1e9, "USD bn")
-        add("revenue_at_risk_china_policy_usd_bn", company, parts["china_policy"][0] / 1e9, "USD bn")
-        # % of the revenue the firm would have had: base-year non-China revenue + counterfactual China revenue.
-        base_china = bases[company]
-        would_have = totals[company] - base_china + parts["counterfactual"][0] / 1e9
-        add("revenue_at_risk_pct_of_revenue", company, 100.0 * parts["total"][0] / 1e9 / would_have, "percent")
-        if company in {c for c, _, _ in inputs.designers} and company not in ("ASML", "Tokyo Electron"):
-            for key in sector:
-                sector[key] = sector[key] + parts[key][0]
-    equipment = sum(risk[c]["scenario"][0] for c, _, _ in inputs.equipment_makers)
-    add("equipment_china_revenue_change", "All equipment makers", equipment / equipment[0] - 1.0, "fraction")
-    add("revenue_at_risk_usd_bn", "US chip designers", sector["total"] / 1e9, "USD bn")
-    return rows
+    def __init__(self, raw: Mapping, inputs: ModelInputs, runs: int):
+        self.raw, self.inputs, self.runs = raw, inputs, runs
+
+    def _block0(self, key):
+        return self.raw[key][: self.runs]
+
+    @cached_property
+    def realised(self):
+        return self._block0("value").sum(axis=2) + self._block0("grey_value")
+
+    @cached_property
+    def risk(self):
+        return revenue_at_risk(self.raw["revenue"], self.runs)
+
+    @cached_property
+    def catalogue(self) -> list[tuple[str, str, str]]:
+        """(metric, entity, unit), in the tidy table's order."""
+        rows = [("china_share_value", e, "fraction") for e in (*VENDORS, "Grey market")]
+        rows += [("china_units", e, "units") for e in (*VENDORS, "Grey market", "Domestic (all)")]
+        rows += [("china_spend_usd_bn", e, "USD bn") for e in (*VENDORS, "Grey market")]
+        rows += [("us_legal_share_of_demand", "US vendors", "fraction"),
+                 ("china_desired_spend_usd_bn", "All", "USD bn"),
+                 ("china_realised_spend_usd_bn", "All", "USD bn"),
+                 ("china_unmet_demand_usd_bn", "All", "USD bn"),
+                 ("domestic_share_value", "Domestic (all)", "fraction"),
+                 ("global_share_value", "Nvidia", "fraction"),
+                 ("domestic_capacity_units", "Domestic (all)", "units"),
+                 ("domestic_logic_capacity_units", "Domestic (all)", "units"),
+                 ("domestic_hbm_capacity_units", "Domestic (all)", "units"),
+                 ("domestic_yield", "Domestic (all)", "fraction"),
+                 ("advanced_wafers_kwpm", "SMIC", "k wafers per month"),
+                 ("us_licence_fee_usd_bn", "US government", "USD bn"),
+                 ("mandated_segment", "All", "fraction")]
+        for company in self.raw["revenue"]:
+            rows += [(m, company, u) for m, u in _COMPANY_METRICS]
+        rows += [("equipment_china_revenue_change", "All equipment makers", "fraction"),
+                 ("revenue_at_risk_usd_bn", "US chip designers", "USD bn")]
+        return rows
+
+    @cached_property
+    def units_of(self) -> dict[tuple[str, str], str]:
+        return {(m, e): u for m, e, u in self.catalogue}
+
+    def get(self, metric: str, entity: str) -> np.ndarray:
+        if (metric, entity) not in self.units_of:
+            raise ScenarioError(unknown_metric(metric, entity, self.catalogue))
+        value = self._block0("value")
+        if metric in ("china_share_value", "china_spend_usd_bn"):
+            series = self._block0("grey_value") if entity == "Grey market" else value[:, :, VENDORS.index(entity)]
+            return series / self.realised if metric == "china_share_value" else series / 1e9
+        if metric == "china_units":
+            if entity == "Grey market":
+                return self._block0("grey_units")
+            units = self._block0("units")
+            return units[:, :, 2:].sum(axis=2) if entity == "Domestic (all)" else units[:, :, VENDORS.index(entity)]
+        simple = {
+            "us_legal_share_of_demand": lambda: value[:, :, :2].sum(axis=2) / self._block0("budget"),
+            "china_desired_spend_usd_bn": lambda: self._block0("budget") / 1e9,
+            "china_realised_spend_usd_bn": lambda: self.realised / 1e9,
+            "china_unmet_demand_usd_bn": lambda: self._block0("unmet") / 1e9,
+            "domestic_share_value": lambda: value[:, :, 2:].sum(axis=2) / self.realised,
+            "global_share_value": lambda: self._block0("nvidia_global_share"),
+            "domestic_capacity_units": lambda: self._block0("capacity_units"),
+            "domestic_logic_capacity_units": lambda: self._block0("logic_cap_units"),
+            "domestic_hbm_capacity_units": lambda: _finite_or_nan(self._block0("hbm_cap_units")),
+            "domestic_yield": lambda: self._block0("yield"),
+            "advanced_wafers_kwpm": lambda: self._block0("wafers_kwpm"),
+            "us_licence_fee_usd_bn": lambda: self._block0("fee_paid") / 1e9,
+            "mandated_segment": lambda: self._block0("mandate"),
+        }
+        if metric in simple:
+            return simple[metric]()
+        if metric == "equipment_china_revenue_change":
+            equipment = sum(self.risk[c]["scenario"] for c, _, _ in self.inputs.equipment_makers)
+            return equipment / equipment[:, :1] - 1.0
+        if entity == "US chip designers":
+            designers = {c for c, _, _ in self.inputs.designers}
+            total = 0.0
+            for company, parts in self.risk.items():
+                if company in designers:
+                    total = total + parts["total"]
+            return total / 1e9
+        parts = self.risk[entity]
+        if metric == "revenue_at_risk_pct_of_revenue":
+            totals = {c: t for c, _, t in self.inputs.designers + self.inputs.equipment_makers}
+            bases = {c: b for c, b, _ in self.inputs.designers + self.inputs.equipment_makers}
+            would_have = totals[entity] - bases[entity] + parts["counterfactual"] / 1e9
+            return 100.0 * parts["total"] / 1e9 / would_have
+        return parts[_COMPANY_PART[metric]] / 1e9
+
+    def at(self, metric: str, entity: str, year: int) -> np.ndarray:
+        return self.get(metric, entity)[:, year_index(year)]
+
+
+_COMPANY_METRICS = (
+    ("china_revenue_usd_bn", "USD bn"), ("counterfactual_china_revenue_usd_bn", "USD bn"),
+    ("revenue_at_risk_usd_bn", "USD bn"), ("revenue_at_risk_us_controls_usd_bn", "USD bn"),
+    ("revenue_at_risk_china_policy_usd_bn", "USD bn"), ("revenue_at_risk_pct_of_revenue", "percent"),
+)
+_COMPANY_PART = {"china_revenue_usd_bn": "scenario", "counterfactual_china_revenue_usd_bn": "counterfactual",
+                 "revenue_at_risk_usd_bn": "total", "revenue_at_risk_us_controls_usd_bn": "us_controls",
+                 "revenue_at_risk_china_policy_usd_bn": "china_policy"}
+
+
+def _finite_or_nan(array):
+    return np.where(np.isfinite(array), array, np.nan)
+
+
+def year_index(year) -> int:
+    try:
+        return YEARS.index(int(year))
+    except (TypeError, ValueError):
+        raise ScenarioError(f"year must be one of {YEARS[0]}-{YEARS[-1]}, got {year!r}") from None
+
+
+def unknown_metric(metric, entity, catalogue) -> str:
+    metrics = list(dict.fromkeys(m for m, _, _ in catalogue))
+    if metric not in metrics:
+        return f"unknown metric {metric!r}; known: {', '.join(metrics)}"
+    entities = [e for m, e, _ in catalogue if m == metric]
+    return f"unknown entity {entity!r} for {metric}; known: {', '.join(entities)}"

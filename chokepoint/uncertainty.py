@@ -25,8 +25,8 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from chokepoint.engine import (VENDORS, LeverPaths, parameter_arrays, revenue_at_risk, run_scenario, simulate,
-                               stack_runs)
+from chokepoint.engine import (LeverPaths, Metrics, parameter_arrays, run_scenario, simulate, stack_runs,
+                               unknown_metric, year_index)
 from chokepoint.params import (ADVANCED_LEVERS, HEADLINE_LEVERS, LOAD_TIME_PARAMETERS, YEARS, ModelInputs, Scenario,
                                ScenarioError)
 from chokepoint.views import US_FIRMS
@@ -180,134 +180,6 @@ def scenario_seed(scenario: Scenario) -> int:
 
 # ----------------------------------------------------------------------------------------------- metrics
 
-class Metrics:
-    """Tidy-table metrics as arrays of shape (runs, years), computed from raw engine output exactly as
-    `engine.tidy_rows` does, for every run in the scenario block (the first `runs` rows; revenue at risk
-    uses the four blocks of `runs` rows each, in `engine.stack_runs` order)."""
-
-    def __init__(self, raw: Mapping, inputs: ModelInputs, runs: int):
-        self.raw, self.inputs, self.runs = raw, inputs, runs
-
-    def _block0(self, key):
-        return self.raw[key][: self.runs]
-
-    @cached_property
-    def realised(self):
-        return self._block0("value").sum(axis=2) + self._block0("grey_value")
-
-    @cached_property
-    def risk(self):
-        return revenue_at_risk(self.raw["revenue"], self.runs)
-
-    @cached_property
-    def catalogue(self) -> list[tuple[str, str, str]]:
-        """(metric, entity, unit) in the order of `engine.tidy_rows`."""
-        rows = [("china_share_value", e, "fraction") for e in (*VENDORS, "Grey market")]
-        rows += [("china_units", e, "units") for e in (*VENDORS, "Grey market", "Domestic (all)")]
-        rows += [("china_spend_usd_bn", e, "USD bn") for e in (*VENDORS, "Grey market")]
-        rows += [("us_legal_share_of_demand", "US vendors", "fraction"),
-                 ("china_desired_spend_usd_bn", "All", "USD bn"),
-                 ("china_realised_spend_usd_bn", "All", "USD bn"),
-                 ("china_unmet_demand_usd_bn", "All", "USD bn"),
-                 ("domestic_share_value", "Domestic (all)", "fraction"),
-                 ("global_share_value", "Nvidia", "fraction"),
-                 ("domestic_capacity_units", "Domestic (all)", "units"),
-                 ("domestic_logic_capacity_units", "Domestic (all)", "units"),
-                 ("domestic_hbm_capacity_units", "Domestic (all)", "units"),
-                 ("domestic_yield", "Domestic (all)", "fraction"),
-                 ("advanced_wafers_kwpm", "SMIC", "k wafers per month"),
-                 ("us_licence_fee_usd_bn", "US government", "USD bn"),
-                 ("mandated_segment", "All", "fraction")]
-        for company in self.raw["revenue"]:
-            rows += [(m, company, u) for m, u in _COMPANY_METRICS]
-        rows += [("equipment_china_revenue_change", "All equipment makers", "fraction"),
-                 ("revenue_at_risk_usd_bn", "US chip designers", "USD bn")]
-        return rows
-
-    @cached_property
-    def units_of(self) -> dict[tuple[str, str], str]:
-        return {(m, e): u for m, e, u in self.catalogue}
-
-    def get(self, metric: str, entity: str) -> np.ndarray:
-        if (metric, entity) not in self.units_of:
-            raise ScenarioError(_unknown_metric(metric, entity, self.catalogue))
-        value = self._block0("value")
-        if metric in ("china_share_value", "china_spend_usd_bn"):
-            series = self._block0("grey_value") if entity == "Grey market" else value[:, :, VENDORS.index(entity)]
-            return series / self.realised if metric == "china_share_value" else series / 1e9
-        if metric == "china_units":
-            if entity == "Grey market":
-                return self._block0("grey_units")
-            units = self._block0("units")
-            return units[:, :, 2:].sum(axis=2) if entity == "Domestic (all)" else units[:, :, VENDORS.index(entity)]
-        simple = {
-            "us_legal_share_of_demand": lambda: value[:, :, :2].sum(axis=2) / self._block0("budget"),
-            "china_desired_spend_usd_bn": lambda: self._block0("budget") / 1e9,
-            "china_realised_spend_usd_bn": lambda: self.realised / 1e9,
-            "china_unmet_demand_usd_bn": lambda: self._block0("unmet") / 1e9,
-            "domestic_share_value": lambda: value[:, :, 2:].sum(axis=2) / self.realised,
-            "global_share_value": lambda: self._block0("nvidia_global_share"),
-            "domestic_capacity_units": lambda: self._block0("capacity_units"),
-            "domestic_logic_capacity_units": lambda: self._block0("logic_cap_units"),
-            "domestic_hbm_capacity_units": lambda: _finite_or_nan(self._block0("hbm_cap_units")),
-            "domestic_yield": lambda: self._block0("yield"),
-            "advanced_wafers_kwpm": lambda: self._block0("wafers_kwpm"),
-            "us_licence_fee_usd_bn": lambda: self._block0("fee_paid") / 1e9,
-            "mandated_segment": lambda: self._block0("mandate"),
-        }
-        if metric in simple:
-            return simple[metric]()
-        if metric == "equipment_china_revenue_change":
-            equipment = sum(self.risk[c]["scenario"] for c, _, _ in self.inputs.equipment_makers)
-            return equipment / equipment[:, :1] - 1.0
-        if entity == "US chip designers":
-            designers = {c for c, _, _ in self.inputs.designers}
-            total = 0.0
-            for company, parts in self.risk.items():
-                if company in designers and company not in ("ASML", "Tokyo Electron"):
-                    total = total + parts["total"]
-            return total / 1e9
-        parts = self.risk[entity]
-        if metric == "revenue_at_risk_pct_of_revenue":
-            totals = {c: t for c, _, t in self.inputs.designers + self.inputs.equipment_makers}
-            bases = {c: b for c, b, _ in self.inputs.designers + self.inputs.equipment_makers}
-            would_have = totals[entity] - bases[entity] + parts["counterfactual"] / 1e9
-            return 100.0 * parts["total"] / 1e9 / would_have
-        return parts[_COMPANY_PART[metric]] / 1e9
-
-    def at(self, metric: str, entity: str, year: int) -> np.ndarray:
-        return self.get(metric, entity)[:, _year_index(year)]
-
-
-_COMPANY_METRICS = (
-    ("china_revenue_usd_bn", "USD bn"), ("counterfactual_china_revenue_usd_bn", "USD bn"),
-    ("revenue_at_risk_usd_bn", "USD bn"), ("revenue_at_risk_us_controls_usd_bn", "USD bn"),
-    ("revenue_at_risk_china_policy_usd_bn", "USD bn"), ("revenue_at_risk_pct_of_revenue", "percent"),
-)
-_COMPANY_PART = {"china_revenue_usd_bn": "scenario", "counterfactual_china_revenue_usd_bn": "counterfactual",
-                 "revenue_at_risk_usd_bn": "total", "revenue_at_risk_us_controls_usd_bn": "us_controls",
-                 "revenue_at_risk_china_policy_usd_bn": "china_policy"}
-
-
-def _finite_or_nan(array):
-    return np.where(np.isfinite(array), array, np.nan)
-
-
-def _year_index(year) -> int:
-    try:
-        return YEARS.index(int(year))
-    except (TypeError, ValueError):
-        raise ScenarioError(f"year must be one of {YEARS[0]}-{YEARS[-1]}, got {year!r}") from None
-
-
-def _unknown_metric(metric, entity, catalogue) -> str:
-    metrics = list(dict.fromkeys(m for m, _, _ in catalogue))
-    if metric not in metrics:
-        return f"unknown metric {metric!r}; known: {', '.join(metrics)}"
-    entities = [e for m, e, _ in catalogue if m == metric]
-    return f"unknown entity {entity!r} for {metric}; known: {', '.join(entities)}"
-
-
 def metric_catalogue(inputs: ModelInputs) -> list[tuple[str, str, str]]:
     """Every (metric, entity, unit) the tidy table, the bands, drivers and seek know."""
     return Metrics({"revenue": {c: None for c, _, _ in inputs.designers + inputs.equipment_makers}},
@@ -319,8 +191,8 @@ def check_metric(inputs: ModelInputs, metric: str, entity: str, year) -> tuple[s
     catalogue = metric_catalogue(inputs)
     units = {(m, e): u for m, e, u in catalogue}
     if (metric, entity) not in units:
-        raise ScenarioError(_unknown_metric(metric, entity, catalogue))
-    return units[(metric, entity)], _year_index(year)
+        raise ScenarioError(unknown_metric(metric, entity, catalogue))
+    return units[(metric, entity)], year_index(year)
 
 
 # ------------------------------------------------------------------------------------------ Monte Carlo
@@ -443,7 +315,7 @@ def probability_sentence(values: np.ndarray, threshold: float, below: bool, what
 
 def headline_probabilities(draw_result: DrawResult, year: int) -> list[str]:
     """One sentence per HEADLINE_THRESHOLDS entry, for `year`."""
-    _year_index(year)
+    year_index(year)
     central = None
     sentences = []
     for metric, entity, threshold, below, what in HEADLINE_THRESHOLDS:
@@ -467,7 +339,7 @@ def _basis(parameter) -> str:
     return parameter.basis if parameter.basis == "judgment" else f"{parameter.basis}: {';'.join(parameter.source_ids)}"
 
 
-def _simulate_blocks(scenarios: list[Scenario], inputs: ModelInputs, params: Mapping[str, np.ndarray]):
+def simulate_blocks(scenarios: list[Scenario], inputs: ModelInputs, params: Mapping[str, np.ndarray]):
     """One simulate call for the four runs of each scenario; block-major like `stack_runs(repeat=len)`."""
     paths = [stack_runs(s, inputs, 1) for s in scenarios]
     levers = LeverPaths(**{f.name: np.stack([getattr(p, f.name) for p in paths], axis=1).reshape(
@@ -512,7 +384,7 @@ def attribution(scenario: Scenario, inputs: ModelInputs, company: str, year: int
     us_controls_alone = both_off - push_off (controls on, push off, against neither);
     china_policy_alone = both_off - controls_off; total = both_off - scenario; interaction = the rest.
     """
-    i = _year_index(year)
+    i = year_index(year)
     result = run_scenario(scenario, inputs)
     if company not in result.raw["revenue"]:
         raise ScenarioError(f"unknown company {company!r}; known: {', '.join(result.raw['revenue'])}")
@@ -579,7 +451,7 @@ def _evaluate(scenario, inputs, lever, values, metric, entity, year) -> np.ndarr
     values = list(values)
     fixed = {k: v for k, v in scenario.overrides if k in inputs.parameters}
     params = parameter_arrays(inputs, fixed, 4 * len(values))
-    raw = _simulate_blocks([_with_lever(scenario, lever, v) for v in values], inputs, params)
+    raw = simulate_blocks([_with_lever(scenario, lever, v) for v in values], inputs, params)
     return Metrics(raw, inputs, len(values)).at(metric, entity, year)
 
 

@@ -25,8 +25,8 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from chokepoint.engine import (LeverPaths, Metrics, parameter_arrays, run_scenario, simulate, stack_runs,
-                               unknown_metric, year_index)
+from chokepoint.engine import (LeverPaths, Metrics, parameter_arrays, revenue_at_risk, run_scenario, simulate,
+                               stack_runs, unknown_metric, year_index)
 from chokepoint.params import (ADVANCED_LEVERS, HEADLINE_LEVERS, LOAD_TIME_PARAMETERS, YEARS, ModelInputs, Scenario,
                                ScenarioError)
 from chokepoint.views import US_FIRMS
@@ -388,13 +388,12 @@ def attribution(scenario: Scenario, inputs: ModelInputs, company: str, year: int
     result = run_scenario(scenario, inputs)
     if company not in result.raw["revenue"]:
         raise ScenarioError(f"unknown company {company!r}; known: {', '.join(result.raw['revenue'])}")
-    scen, c_off, s_off, both = (float(v) / 1e9 for v in result.raw["revenue"][company][:, i])
-    total = both - scen
-    us_alone = both - s_off
-    china_alone = both - c_off
-    return dict(company=company, year=int(year), total=total, us_controls_alone=us_alone,
-                china_policy_alone=china_alone, interaction=total - us_alone - china_alone,
-                scenario_revenue=scen, counterfactual_revenue=both)
+    split = revenue_at_risk({company: result.raw["revenue"][company]})[company]
+    parts = {k: float(v[0, i]) / 1e9 for k, v in split.items()}
+    return dict(company=company, year=int(year), total=parts["total"], us_controls_alone=parts["us_alone"],
+                china_policy_alone=parts["china_alone"],
+                interaction=parts["total"] - parts["us_alone"] - parts["china_alone"],
+                scenario_revenue=parts["scenario"], counterfactual_revenue=parts["counterfactual"])
 
 
 # --------------------------------------------------------------------------------------------- seek

@@ -6,9 +6,10 @@ line, the date and the scenario's link.
 """
 from __future__ import annotations
 
-import copy
+import dataclasses
 import io
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -20,6 +21,34 @@ from chokepoint import MODEL_VERSION
 
 STAMP_KEY = "Chokepoint stamp"
 EXPORT_WIDTH = 760
+
+# Characters that may not appear in an XML 1.0 document (outside #x9 | #xA | #xD | [#x20-#xD7FF] |
+# [#xE000-#xFFFD] | [#x10000-#x10FFFF]), plus the Unicode noncharacters (U+FDD0-U+FDEF and U+xFFFE/U+xFFFF
+# in every plane). vl-convert panics on the XML-invalid ones (U+FFFF, U+FFFE, NUL, vertical tab: a Rust
+# panic that aborts the whole server process, not an exception), python-pptx (lxml) raises on them.
+_NOT_XML_SAFE = re.compile(
+    "[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|[\ufdd0-\ufdef]|["
+    + "".join(f"{chr(plane << 16 | 0xFFFE)}{chr(plane << 16 | 0xFFFF)}" for plane in range(1, 17)) + "]")
+
+
+def xml_safe(text: str) -> str:
+    """`text` without the characters XML 1.0 forbids and without Unicode noncharacters."""
+    return _NOT_XML_SAFE.sub("", text)
+
+
+def xml_safe_tree(value):
+    """A copy of `value` with every string in it XML-safe: dict keys and values, list and tuple items, the
+    text fields of dataclasses (a Stamp, a Pack and its slides); anything else (numbers, bytes) as is."""
+    if isinstance(value, str):
+        return xml_safe(value)
+    if isinstance(value, dict):
+        return {xml_safe_tree(key): xml_safe_tree(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(xml_safe_tree(item) for item in value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.replace(value, **{f.name: xml_safe_tree(getattr(value, f.name))
+                                             for f in dataclasses.fields(value) if f.init})
+    return value
 
 
 @dataclass(frozen=True)
@@ -47,8 +76,10 @@ def stamp(title: str, scenario_label: str, data_version: str, sources: str, link
 
 
 def stamped_spec(spec: dict, stamp_: Stamp) -> dict:
-    """A chart spec for export: fixed width, white background, the stamp as title and subtitle."""
-    out = copy.deepcopy(spec)
+    """A chart spec for export: fixed width, white background, the stamp as title and subtitle. Every string
+    in it is XML-safe (see `xml_safe`): this is what goes to vl-convert, which must never see anything else."""
+    out = xml_safe_tree(spec)
+    stamp_ = xml_safe_tree(stamp_)
     out["title"] = {"text": stamp_.title, "subtitle": stamp_.lines()[1:], "anchor": "start", "fontSize": 15,
                     "subtitleFontSize": 10, "subtitleColor": "#444444", "offset": 12}
     out["background"] = "white"
@@ -61,6 +92,7 @@ def stamped_spec(spec: dict, stamp_: Stamp) -> dict:
 
 def chart_png(spec: dict, stamp_: Stamp, scale: float = 2.0) -> bytes:
     """PNG of a chart with the stamp drawn on it and kept in the file's text metadata."""
+    stamp_ = xml_safe_tree(stamp_)
     raw = vlc.vegalite_to_png(stamped_spec(spec, stamp_), scale=scale)
     image = Image.open(io.BytesIO(raw)).convert("RGB")  # opaque: smaller, and PDF embedding needs no alpha mask
     info = PngImagePlugin.PngInfo()
@@ -74,6 +106,7 @@ def chart_png(spec: dict, stamp_: Stamp, scale: float = 2.0) -> bytes:
 
 def chart_svg(spec: dict, stamp_: Stamp) -> str:
     """SVG of a chart; the stamp is visible text and also in the file's <metadata>."""
+    stamp_ = xml_safe_tree(stamp_)
     svg = vlc.vegalite_to_svg(stamped_spec(spec, stamp_))
     metadata = ("<metadata>" + json.dumps({STAMP_KEY: stamp_.text()}).replace("&", "&amp;").replace("<", "&lt;")
                 + "</metadata>")
@@ -117,6 +150,7 @@ def pack_pptx(pack: Pack) -> bytes:
     from pptx import Presentation
     from pptx.util import Inches, Pt
 
+    pack = xml_safe_tree(pack)  # lxml refuses text that XML cannot hold
     deck = Presentation()
     deck.slide_width, deck.slide_height = Inches(13.333), Inches(7.5)
     blank = deck.slide_layouts[6]
@@ -187,6 +221,7 @@ def pack_pdf(pack: Pack) -> bytes:
     """The same briefing as a PDF handout (A4 landscape, built-in Helvetica: no font files needed)."""
     from fpdf import FPDF
 
+    pack = xml_safe_tree(pack)
     pdf = FPDF(orientation="L", unit="mm", format="A4")
     pdf.set_auto_page_break(auto=True, margin=14)
     pdf.set_title(_latin1(pack.title))

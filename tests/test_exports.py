@@ -1,7 +1,11 @@
 """Exports: stamped PNG/SVG/CSV and the briefing pack (PPTX checked with python-pptx, PDF structure)."""
 import io
+import json
 import re
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -12,6 +16,7 @@ from chokepoint import MODEL_VERSION, briefing, exports
 from chokepoint.params import Scenario
 from chokepoint.ui import resources
 
+ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(scope="module")
 def setup():
@@ -97,3 +102,61 @@ def test_pdf_handout_has_a_page_per_part(pack, setup):
     # title, one page per scenario, then assumptions, sources and links (long lists flow onto more pages)
     assert len(re.findall(rb"/Type /Page\b", pdf)) >= 1 + len(steps) + 3
     assert b"Three futures" in pdf
+
+
+# --- text that XML cannot hold (issue 14): vl-convert panics on it and the panic aborts the whole process ----
+
+HOSTILE = "bad\uffffchar\ufffe nul\x00 vt\x0b nonchar\ufdd0 plane\U0010ffff end"
+
+_HOSTILE_EXPORT = r'''
+import io, json, sys, xml.etree.ElementTree as ET
+from PIL import Image
+from pptx import Presentation
+from chokepoint import briefing, exports
+from chokepoint.params import Scenario
+from chokepoint.ui import resources
+
+bad = json.loads(sys.argv[1])  # JSON-escaped: a command line cannot carry NUL
+inputs = resources.model_inputs()
+scenario = Scenario.create(65, 55, inputs=inputs, name=bad)
+reference = Scenario.create(25, 90, inputs=inputs, name="As announced for 2026")
+step = briefing.Step(bad, scenario, "http://host/?scenario=" + bad, notes=bad)
+stamp = exports.stamp(bad, bad, bad, bad, bad)
+real = resources.chart_spec("headline_shares", scenario.key(), reference.key(), 2028)
+small = {"data": {"values": [{"entity": bad, "value": 1, bad: bad}]}, "mark": "bar", "title": bad,
+         "description": bad, "usermeta": {bad: [bad]},
+         "encoding": {"x": {"field": "entity", "title": bad}, "y": {"field": "value", "axis": {"title": bad}}}}
+for spec in (real, small):
+    png = exports.chart_png(spec, stamp, scale=1)
+    Image.open(io.BytesIO(png)).verify()
+    svg = exports.chart_svg(spec, stamp)
+    ET.fromstring(svg)
+    assert "\uffff" not in svg and "\ufffe" not in svg and "\x00" not in svg and "\ufdd0" not in svg
+    assert "badchar" in svg
+pack = briefing.build_pack(bad, [step], reference, 2028, inputs, resources.results, resources.chart_spec,
+                           resources.table("sources"))
+deck = Presentation(io.BytesIO(exports.pack_pptx(pack)))
+assert "badchar" in " ".join(s.text_frame.text for s in deck.slides[0].shapes if s.has_text_frame)
+assert exports.pack_pdf(pack).startswith(b"%PDF-")
+print("exports survived")
+'''
+
+
+def test_xml_safe_removes_what_xml_cannot_hold_and_noncharacters():
+    assert exports.xml_safe(HOSTILE) == "badchar nul vt nonchar plane end"
+    kept = "tab\t line\n cr\r é 中 \ud7ff\ue000\ufffd\U00010000 \u202e"  # XML-valid, bidi controls too
+    assert exports.xml_safe(kept) == kept
+    assert exports.xml_safe("\ud800\U0001fffe\U0002ffff\ufdef") == ""
+    tree = {"a\uffff": ["x\ufffe", ("y\x00", 1.5)], "n": None, "b": b"\x00"}
+    assert exports.xml_safe_tree(tree) == {"a": ["x", ("y", 1.5)], "n": None, "b": b"\x00"}
+    stamp = exports.xml_safe_tree(exports.stamp(HOSTILE, "s\uffff", "d", "src", "l\ufffe"))
+    assert stamp.title == "badchar nul vt nonchar plane end" and stamp.scenario == "s" and stamp.link == "l"
+
+
+def test_exports_of_hostile_text_render_and_do_not_abort_the_process():
+    """PNG, SVG, PPTX and PDF of a chart whose stamp, title, labels and data hold U+FFFF, U+FFFE, NUL, a
+    vertical tab and noncharacters. In a subprocess: before the fix vl-convert aborted it (SIGABRT)."""
+    done = subprocess.run([sys.executable, "-c", _HOSTILE_EXPORT, json.dumps(HOSTILE)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, f"exit {done.returncode}\n{done.stderr[-3000:]}"
+    assert "exports survived" in done.stdout

@@ -99,27 +99,78 @@ def scenario_id(settings: Mapping[str, float], model_version: str) -> str:
     return base64.b32encode(digest).decode("ascii").lower()[:10]
 
 
+# Removed from names, notes and titles besides control characters and lone surrogates: Unicode noncharacters
+# (U+FDD0-U+FDEF, U+xFFFE/U+xFFFF in every plane; XML and so every chart export and briefing pack cannot hold
+# U+FFFE/U+FFFF) and the bidirectional-text controls, which reorder how the rest of a line is displayed.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
+
+
+def _unsafe_kind(ch: str) -> str | None:
+    """Why `ch` is removed from user text (None: it is kept). Line breaks and tabs are handled before this."""
+    code = ord(ch)
+    if 0xFDD0 <= code <= 0xFDEF or code & 0xFFFE == 0xFFFE:
+        return "noncharacter"
+    if ch in BIDI_CONTROLS:
+        return "text-direction control"
+    category = unicodedata.category(ch)
+    if category == "Cc":
+        return "control character"
+    if category == "Cs":
+        return "lone surrogate"
+    return None
+
+
+def _normalise(text: str, keep_newlines: bool) -> str:
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
+    return text if keep_newlines else text.replace("\n", " ")
+
+
 def _clean(text: Any, field: str, keep_newlines: bool) -> str:
     if not isinstance(text, str):
         raise InvalidInput(f"{field} must be text")
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
-    if not keep_newlines:
-        text = text.replace("\n", " ")
-    kept = (ch for ch in text if ch == "\n" or unicodedata.category(ch) not in ("Cc", "Cs"))
+    text = _normalise(text, keep_newlines)
+    kept = (ch for ch in text if ch == "\n" or _unsafe_kind(ch) is None)
     return "".join(kept).strip()
 
 
+def removed_characters(text: Any, keep_newlines: bool = False) -> list[str]:
+    """The characters cleaning takes out of `text` (each once, in order of appearance), e.g.
+    ["U+FFFF (noncharacter)", "U+202E (text-direction control)"]; tabs and line breaks are not counted."""
+    if not isinstance(text, str):
+        return []
+    found: dict[str, str] = {}
+    for ch in _normalise(text, keep_newlines):
+        kind = None if ch == "\n" else _unsafe_kind(ch)
+        if kind is not None and ch not in found:
+            found[ch] = f"U+{ord(ch):04X} ({kind})"
+    return list(found.values())
+
+
+def removal_message(field: str, text: Any, keep_newlines: bool = False) -> str:
+    """A sentence for the user about what cleaning removed from `text` ("" when nothing was)."""
+    removed = removed_characters(text, keep_newlines)
+    if not removed:
+        return ""
+    return (f"Removed from the {field}: {', '.join(removed)}; such characters cannot be displayed or exported "
+            "safely.")
+
+
 def clean_name(name: Any) -> str:
-    """Stripped, without control characters (tabs and line breaks become spaces), 1..NAME_MAX characters.
-    Not HTML-escaped: the text is stored as given and escaped where it is displayed."""
+    """Stripped, without control characters (tabs and line breaks become spaces), noncharacters or
+    text-direction controls, 1..NAME_MAX characters. Not HTML-escaped: the text is stored as given and escaped
+    where it is displayed."""
     cleaned = _clean(name, "name", keep_newlines=False)
+    if not cleaned and removed_characters(name):
+        raise InvalidInput(f"name has nothing left once {', '.join(removed_characters(name))} are removed (they "
+                           f"cannot be displayed or exported safely); a name must be 1-{NAME_MAX} characters")
     if not 1 <= len(cleaned) <= NAME_MAX:
         raise InvalidInput(f"name must be 1-{NAME_MAX} characters")
     return cleaned
 
 
 def clean_note(note: Any) -> str:
-    """Stripped, without control characters except line breaks, 0..NOTE_MAX characters."""
+    """Stripped, without control characters except line breaks, noncharacters or text-direction controls,
+    0..NOTE_MAX characters."""
     cleaned = _clean("" if note is None else note, "note", keep_newlines=True)
     if len(cleaned) > NOTE_MAX:
         raise InvalidInput(f"note must be 0-{NOTE_MAX} characters")

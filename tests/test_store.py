@@ -153,6 +153,42 @@ def test_clean_name_and_note():
         clean_name("x" * 121)
 
 
+def test_noncharacters_and_text_direction_controls_are_removed_and_named():
+    """Issue 14: U+FFFF in a name took the server down at export; bidi controls reorder what is displayed."""
+    hostile = "bad\uffffchar\ufffe"
+    assert clean_name(hostile) == "badchar"
+    assert clean_name("a\ufdd0b\ufdefc\U0001fffed\U0010ffffe") == "abcde"
+    assert clean_name("\u202eevil\u202c \u2066x\u2069\u200e\u200f\u061c") == "evil x"
+    assert clean_note("line\uffff one\n\u202eline two") == "line one\nline two"
+    assert clean_name("Détente 中国 \ufffd") == "Détente 中国 \ufffd"  # ordinary text untouched
+    assert store_module.removed_characters(hostile) == ["U+FFFF (noncharacter)", "U+FFFE (noncharacter)"]
+    assert store_module.removed_characters("a\u202eb\x00c\u202e\t\n") == [
+        "U+202E (text-direction control)", "U+0000 (control character)"]
+    assert store_module.removed_characters("plain\ttext\n") == [] and store_module.removal_message("name", "ok") == ""
+    message = store_module.removal_message("name", hostile)
+    assert message.startswith("Removed from the name: U+FFFF (noncharacter), U+FFFE (noncharacter)")
+    # nothing left after removal: refused, and the message says why
+    with pytest.raises(InvalidInput, match=r"name has nothing left once U\+FFFF \(noncharacter\), U\+202E"):
+        clean_name("\uffff \u202e")
+
+
+def test_saving_strips_unsafe_characters_and_old_rows_stay_readable(store, backend):
+    record, created = store.save(settings_for(1), "bad\uffffchar\ufffe", "n\u202eote\ufdd0", MODEL, DATA, HEADLINE)
+    assert created and record.name == "badchar" and record.note == "note"
+    assert store.get(record.id).name == "badchar"
+    with pytest.raises(InvalidInput, match="name has nothing left"):
+        store.save(settings_for(2), "\ufffe\uffff", "", MODEL, DATA, HEADLINE)
+    deck, _ = store.save_deck("Deck\uffff", [{"ref": record.id, "title": "Step\u202e one", "notes": "x\ufffe"}], MODEL)
+    assert deck.title == "Deck" and deck.steps[0].title == "Step one" and deck.steps[0].notes == "x"
+    # A row written before this cleaning (straight into the table) still reads back as stored.
+    backend.sql("INSERT INTO scenarios (id, name, note, settings, model_version, data_version, headline, created_at,"
+                " archived) VALUES ('oldrow2345', 'old\uffffname\u202e', '', '{\"export_controls\": 3.0}', "
+                f"'{MODEL}', '{DATA}', '{{}}', '2020-01-01T00:00:00.000000Z', FALSE) RETURNING id")
+    old = store.get("oldrow2345")
+    assert old is not None and old.name == "old\uffffname\u202e"
+    assert "oldrow2345" in [r.id for r in store.list()]
+
+
 # --- the contract, on each backend ------------------------------------------------------------------------------
 
 def test_save_get_round_trip(store):
@@ -285,10 +321,11 @@ def test_hostile_text_is_stored_verbatim(store, backend):
         note = f"note for {name}\n<b>second</b> line; DELETE FROM scenarios;"
         record, created = store.save(settings_for(i), name, note, MODEL, DATA, {"label": name})
         assert created
-        saved[record.id] = (name, note)
-    for scenario, (name, note) in saved.items():
+        # verbatim except the right-to-left override in HOSTILE[4]: text-direction controls are removed
+        saved[record.id] = (name.replace("\u202e", ""), note.replace("\u202e", ""), name)
+    for scenario, (name, note, label) in saved.items():
         record = store.get(scenario)
-        assert (record.name, record.note, record.headline) == (name, note, {"label": name})
+        assert (record.name, record.note, record.headline) == (name, note, {"label": label})
     assert {r.id: r.name for r in store.list()} == {k: v[0] for k, v in saved.items()}
     assert [r.name for r in store.list("drop table")] == [HOSTILE[1]]
     assert [r.name for r in store.list("%(name)s")] == [HOSTILE[5]]

@@ -10,7 +10,8 @@ from chokepoint import MODEL_VERSION, views
 from chokepoint.migrations import migrate
 from chokepoint.params import (ADVANCED_LEVERS, ADVANCED_PARAMETERS, HEADLINE_LEVERS, ModelInputs, Scenario,
                                scenario_from_settings)
-from chokepoint.store import ID_PATTERN, NAME_MAX, NOTE_MAX, InvalidInput, SavedScenario, StoreError, canonical_settings
+from chokepoint.store import (ID_PATTERN, NAME_MAX, NOTE_MAX, InvalidInput, SavedScenario, StoreError,
+                              canonical_settings, removal_message)
 from chokepoint.ui import resources
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$&])")
@@ -123,10 +124,12 @@ def _with_defaults(settings: dict[str, float]) -> dict[str, float]:
 def _save(settings: dict[str, float], data_version: str) -> None:
     """Save button callback: runs before the page, so the page already shows the result."""
     st.session_state.pop("save_error", None)
+    name, note = st.session_state.get("save_name", ""), st.session_state.get("save_note", "")
+    # The store strips control characters, noncharacters and text-direction controls; say what went.
+    removed = " ".join(filter(None, (removal_message("name", name), removal_message("note", note, keep_newlines=True))))
     try:
         run = resources.results(tuple(sorted(settings.items())))
-        record, created = resources.store().save(settings, st.session_state.get("save_name", ""),
-                                                 st.session_state.get("save_note", ""), MODEL_VERSION, data_version,
+        record, created = resources.store().save(settings, name, note, MODEL_VERSION, data_version,
                                                  views.headline_values(run))
     except InvalidInput as exc:
         st.session_state["save_error"] = str(exc)
@@ -137,6 +140,8 @@ def _save(settings: dict[str, float], data_version: str) -> None:
         st.session_state["loaded"] = (record, dict(record.settings), [])
         st.session_state["save_message"] = (
             "Saved." if created else f"These inputs were already saved as “{record.name}”: same link.")
+        if removed and created:
+            st.session_state["save_message"] += " " + removed
         st.query_params["scenario"] = record.id
 
 

@@ -72,6 +72,9 @@ def _check_parameter_ranges(rows, where):
             )
 
 
+LADDER_COLUMNS = ("equipment_level", "hbm_level", "enforcement_level")
+
+
 def _check_anchors_monotone(rows, where):
     """Stricter export controls must never offer better terms: the model's invariants rest on it."""
     anchors = sorted(
@@ -82,7 +85,7 @@ def _check_anchors_monotone(rows, where):
         raise DataError(f"{where}: export_controls anchors must include 0 and 100")
     previous = None
     for value, r, line in anchors:
-        for col in ("legal_price_perf_index", "us_price_index", "licence_availability", "fee_share"):
+        for col in ("legal_price_perf_index", "us_price_index", "licence_availability", "fee_share", *LADDER_COLUMNS):
             if r[col] is None:
                 raise DataError(f"{where}, row {line}: export_controls anchor {value} needs '{col}'")
         if previous is not None:
@@ -95,6 +98,20 @@ def _check_anchors_monotone(rows, where):
                 raise DataError(
                     f"{where}, row {line}: legal_price_perf_index rises at stricter level {value}"
                 )
+            for col in LADDER_COLUMNS:  # the ladder: no stricter rung loosens a control a laxer one kept
+                if r[col] is not None and previous[col] is not None and r[col] < previous[col] - 1e-12:
+                    raise DataError(f"{where}, row {line}: {col} falls from {previous[col]:g} to {r[col]:g} at "
+                                    f"stricter level {value}: a stricter rung may not loosen a control")
+        previous = r
+    gates = sorted(((r["value"], r, line) for line, r in rows if r["lever"] == "self_reliance"), key=lambda t: t[0])
+    if not gates or gates[0][0] != 0 or gates[-1][0] != 100:
+        raise DataError(f"{where}: self_reliance anchors must include 0 and 100")
+    previous = None
+    for value, r, line in gates:
+        if r["us_import_gate"] is None:
+            raise DataError(f"{where}, row {line}: self_reliance anchor {value:g} needs 'us_import_gate'")
+        if previous is not None and r["us_import_gate"] > previous["us_import_gate"] + 1e-12:
+            raise DataError(f"{where}, row {line}: us_import_gate rises at the stronger push {value:g}")
         previous = r
 
 
@@ -137,6 +154,10 @@ SCHEMAS: dict[str, Table] = {
                 _c("us_price_index", "float", required=False, low=0.01, high=100),
                 _c("licence_availability", "float", required=False, low=0, high=1),
                 _c("fee_share", "float", required=False, low=0, high=1),
+                _c("equipment_level", "float", required=False, low=0, high=100),
+                _c("hbm_level", "float", required=False, low=0, high=100),
+                _c("enforcement_level", "float", required=False, low=0, high=100),
+                _c("us_import_gate", "float", required=False, low=0, high=1),
                 _c("basis", choices=BASIS), _c("source_ids", "ids", required=False),
                 _c("note", required=False),
             ),
@@ -146,11 +167,14 @@ SCHEMAS: dict[str, Table] = {
         Table(
             "regime_history",
             (
-                _c("year", "int", low=2024, high=2025), _c("export_controls", "float", low=0, high=100),
+                _c("year", "int", low=2024, high=2026), _c("start_month", "int", low=1, high=12),
+                _c("months", "int", low=1, high=12), _c("export_controls", "float", low=0, high=100),
+                _c("equipment", "float", low=0, high=100), _c("hbm", "float", low=0, high=100),
+                _c("enforcement", "float", low=0, high=100),
                 _c("self_reliance", "float", low=0, high=100), _c("basis", choices=BASIS),
                 _c("source_ids", "ids", required=False), _c("note", required=False),
             ),
-            key=("year",),
+            key=("year", "start_month"),
             extra_checks=(_check_basis_has_sources,),
         ),
         Table(
@@ -167,7 +191,7 @@ SCHEMAS: dict[str, Table] = {
             "validation_targets",
             (
                 _c("target_id"), _c("description"), _c("metric"), _c("entity"),
-                _c("year", "int", low=2024, high=2030), _c("published_value", "float"),
+                _c("year", "int", low=2024, high=2032), _c("published_value", "float"),
                 _c("low", "float"), _c("high", "float"), _c("unit"), _c("basis", choices=BASIS),
                 _c("source_ids", "ids", required=False), _c("note", required=False),
             ),

@@ -1,11 +1,18 @@
 """The scenario engine: pure numpy, no Streamlit, no I/O.
 
-Structure (see the Methodology page and ../shared/design/MODEL.md): for each year 2024-2030,
-demand -> policy gates -> choice (pivoted logit) -> domestic supply (wafers, yield learning, HBM)
--> grey channel -> rationing -> revenue -> worldwide share.
+Model 2 (see the Methodology page, README "Model 2" and ../shared/design/MODEL.md). For each year 2024-2032:
+demand -> captive segment -> choice (pivoted logit) -> grey channel (bounded) -> US licences and China's
+import gate -> domestic supply (wafers, yield learning, HBM, stockpiles; built by the push with a lag)
+-> rationing -> one set of accounts -> revenue -> worldwide share.
+
+The accounts hold in every year of every run: desired spend = legal US/allied sales + domestic sales +
+grey-market (smuggled) sales + unmet demand. 2024 is the calibration year, 2025 and 2026 are replayed as
+they happened (within each year, the regime of each part of the year: data/regime_history.csv), and the
+levers act from 2027.
 
 Every quantity carries a leading batch axis so one call evaluates many parameter draws and the
-four runs needed to split revenue at risk (scenario, controls off, China push off, both off).
+four runs needed to split revenue at risk (scenario, controls off, China push off, both off). Lever
+values carry a segment axis: a history year is a month-weighted mix of the regimes in force that year.
 """
 from __future__ import annotations
 
@@ -16,17 +23,20 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from chokepoint.params import ADVANCED_LEVERS, FIRST_LEVER_YEAR, YEARS, ModelInputs, Scenario, ScenarioError
+from chokepoint.params import (ADVANCED_LEVERS, FIRST_LEVER_YEAR, HISTORY_YEARS, YEARS, ModelInputs, Scenario,
+                               ScenarioError)
 
 VENDORS = ("Nvidia", "AMD", "Huawei", "Cambricon", "Other domestic")
 SHARE_ENTITIES = VENDORS + ("Grey market",)
 US, DOM = slice(0, 2), slice(2, 5)
 N_YEARS = len(YEARS)
+SUB_CONTROLS = ("chip_controls", "equipment_controls", "hbm_controls", "enforcement")
 
 
 @dataclass(frozen=True)
 class LeverPaths:
-    """Lever values per run and year, shape (n, years)."""
+    """Lever values per run, year and segment, shape (n, years, segments); segment weights are
+    `inputs.segment_weights` (years, segments): one segment of weight 1 in a lever year."""
 
     chip: np.ndarray
     equipment: np.ndarray
@@ -35,101 +45,129 @@ class LeverPaths:
     self_reliance: np.ndarray
 
 
+def rung_levels(export_controls: float, inputs: ModelInputs) -> dict[str, float]:
+    """The sub-control levels the regime at this export_controls value imposes (the lever ladder)."""
+    ladder = inputs.ladder
+    return {"chip_controls": float(export_controls),
+            "equipment_controls": float(np.interp(export_controls, ladder["value"], ladder["equipment"])),
+            "hbm_controls": float(np.interp(export_controls, ladder["value"], ladder["hbm"])),
+            "enforcement": float(np.interp(export_controls, ladder["value"], ladder["enforcement"]))}
+
+
+def scenario_levels(scenario: Scenario, inputs: ModelInputs) -> dict[str, float]:
+    """The sub-control levels a scenario uses from FIRST_LEVER_YEAR: its overrides, else the rung's values."""
+    overrides = dict(scenario.overrides)
+    rung = rung_levels(scenario.export_controls, inputs)
+    return {name: float(overrides.get(name, rung[name])) for name in SUB_CONTROLS}
+
+
 def lever_paths(scenario: Scenario, inputs: ModelInputs, controls_off=False, push_off=False) -> dict:
-    """Year-by-year lever values: history for 2024-2025, the scenario from 2026.
+    """Year-by-year (and, in history years, segment-by-segment) lever values, shape (years, segments):
+    the recorded regimes for 2024-2026, the scenario from 2027.
 
     `controls_off` / `push_off` give the counterfactual runs: that lever is 0 in every year.
     """
-    overrides = dict(scenario.overrides)
-    chip, equipment, hbm, enforcement, self_rel = (np.zeros(N_YEARS) for _ in range(5))
-    reaction = overrides.get("reaction", ADVANCED_LEVERS["reaction"].default) / 100.0
+    segments = inputs.segment_weights.shape[1]
+    out = {k: np.zeros((N_YEARS, segments)) for k in ("chip", "equipment", "hbm", "enforcement", "self_reliance")}
+    levels = scenario_levels(scenario, inputs)
+    reaction = dict(scenario.overrides).get("reaction", ADVANCED_LEVERS["reaction"].default) / 100.0
+    base_chip = inputs.history[YEARS[0]][0]["chip"]
     for i, year in enumerate(YEARS):
-        if year < FIRST_LEVER_YEAR:
-            ec, sr = inputs.history[year]
-            levels = dict(chip=ec, equipment=ec, hbm=ec, enforcement=ec)
+        if year in inputs.history:
+            rows = inputs.history[year]
+            for s in range(segments):
+                row = rows[min(s, len(rows) - 1)]
+                for k in out:
+                    out[k][i, s] = row[k]
         else:
-            ec, sr = scenario.export_controls, scenario.self_reliance
-            levels = {k: overrides.get(f"{k}_controls" if k in ("chip", "equipment", "hbm") else k, ec)
-                      for k in ("chip", "equipment", "hbm", "enforcement")}
-            if controls_off:  # before the reaction: without US controls there is nothing to react to
-                levels = dict.fromkeys(levels, 0.0)
-            sr = min(100.0, sr + reaction * max(0.0, levels["chip"] - inputs.history[2024][0]))
-        if controls_off:
-            levels = dict.fromkeys(levels, 0.0)
-        if push_off:
-            sr = 0.0
-        chip[i], equipment[i], hbm[i], enforcement[i] = (
-            levels["chip"], levels["equipment"], levels["hbm"], levels["enforcement"])
-        self_rel[i] = sr
-    return dict(chip=chip, equipment=equipment, hbm=hbm, enforcement=enforcement, self_reliance=self_rel)
+            chip = levels["chip_controls"]
+            sr = scenario.self_reliance
+            if not controls_off:  # without US controls there is nothing to react to
+                sr = min(100.0, sr + reaction * max(0.0, chip - base_chip))
+            out["chip"][i] = chip
+            out["equipment"][i] = levels["equipment_controls"]
+            out["hbm"][i] = levels["hbm_controls"]
+            out["enforcement"][i] = levels["enforcement"]
+            out["self_reliance"][i] = sr
+    if controls_off:
+        for k in ("chip", "equipment", "hbm", "enforcement"):
+            out[k][:] = 0.0
+    if push_off:
+        out["self_reliance"][:] = 0.0
+    return out
 
 
-def _interp(x, xp, fp):
-    return np.interp(x, xp, fp)
+def _mean(x: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Segment-weighted mean over the last axis: (n, years, segments) -> (n, years)."""
+    return (x * weights).sum(axis=-1)
 
 
 def domestic_supply(equipment: np.ndarray, hbm: np.ndarray, self_reliance: np.ndarray,
                     p: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Domestic accelerator capacity per year (units), from wafers, yield learning, stockpiled dies
-    and HBM. Lever arrays have shape (n, years). Independent of demand, so it can be evaluated for
-    any control levels (the engine also runs it with no tool or HBM controls, see `simulate`).
+    and HBM. Lever arrays have shape (n, years) (segment-weighted). Independent of demand.
+
+    The push builds capacity with a one-year lag (this year's wafers and HBM come from last year's
+    funding) up to ceilings; tool and HBM controls slow the build-out; the stockpiles of TSMC-made dies
+    and imported HBM stacks are drawn down on a fixed schedule and run out.
     """
     n = equipment.shape[0]
-    wafers_2025 = p["smic_capacity_2025_kwpm"] * 1e3 * 12.0  # wafers per year
+    lagged = np.concatenate([self_reliance[:, :1], self_reliance[:, :-1]], axis=1) / 100.0
+    eq = equipment / 100.0
+    wafer_ceiling = p["advanced_wafer_ceiling_kwpm"] * 1e3 * 12.0
 
     def wafer_growth(i):
-        return np.maximum(-0.2, p["wafer_growth_base"]
-                          + p["wafer_growth_per_self_reliance"] * self_reliance[:, i] / 100.0
-                          - p["wafer_growth_cut_per_equipment_controls"] * equipment[:, i] / 100.0)
-
-    def ai_share(i):
-        years_on = max(0.0, YEARS[i] - 2025)
-        return np.clip(p["ai_wafer_share_2025"]
-                       + p["ai_wafer_share_growth"] * self_reliance[:, i] / 100.0 * years_on, 0.02, 0.6)
-
-    def learning_exponent(i):
-        rate = p["learning_rate"] * (1.0 - p["equipment_learning_drag"] * equipment[:, i] / 100.0)
-        return -np.log2(1.0 - rate)
+        return np.maximum(-0.2, p["wafer_growth_base"] + p["wafer_growth_per_self_reliance"] * lagged[:, i]
+                          - p["wafer_growth_cut_per_equipment_controls"] * eq[:, i])
 
     wafers = np.empty((n, N_YEARS))
-    wafers[:, 1] = wafers_2025
-    wafers[:, 0] = wafers_2025 / (1.0 + wafer_growth(1))
+    wafers[:, 1] = p["smic_capacity_2025_kwpm"] * 1e3 * 12.0
+    wafers[:, 0] = wafers[:, 1] / (1.0 + wafer_growth(1))
     for i in range(2, N_YEARS):
-        wafers[:, i] = wafers[:, i - 1] * (1.0 + wafer_growth(i))
-    ai_wafers = np.stack([wafers[:, i] * ai_share(i) for i in range(N_YEARS)], axis=1)
+        wafers[:, i] = np.minimum(np.maximum(wafer_ceiling, wafers[:, i - 1]), wafers[:, i - 1] * (1.0 + wafer_growth(i)))
+    years_on = np.maximum(0.0, np.asarray(YEARS, dtype=float) - 2025.0)
+    ai_share = np.clip(p["ai_wafer_share_2025"][:, None]
+                       + p["ai_wafer_share_growth"][:, None] * np.cumsum(lagged * (years_on > 0), axis=1), 0.02, 0.6)
+    ai_wafers = wafers * ai_share
     cumulative = ai_wafers[:, :1] + np.cumsum(ai_wafers, axis=1)  # output before 2024 ~ one 2024 year
+    learning = -np.log2(1.0 - p["learning_rate"][:, None] * (1.0 - p["equipment_learning_drag"][:, None] * eq))
     defect = np.empty((n, N_YEARS))  # Poisson yield: yield = exp(-defect density x die area)
     defect[:, 1] = -np.log(p["yield_2025"])
-    defect[:, 0] = defect[:, 1] * (cumulative[:, 1] / cumulative[:, 0]) ** learning_exponent(1)
+    defect[:, 0] = defect[:, 1] * (cumulative[:, 1] / cumulative[:, 0]) ** learning[:, 1]
     for i in range(2, N_YEARS):
-        defect[:, i] = defect[:, i - 1] * (cumulative[:, i] / cumulative[:, i - 1]) ** (-learning_exponent(i))
+        defect[:, i] = defect[:, i - 1] * (cumulative[:, i] / cumulative[:, i - 1]) ** (-learning[:, i])
     yields = np.exp(-defect)
     logic = ai_wafers * (p["dies_per_wafer"] / p["dies_per_package"])[:, None] * yields
 
     # Stockpiles are released on a fixed schedule, independent of demand: TSMC-made dies at the
-    # packaging limit until used up; imported HBM mostly in 2025, the rest in 2026. (A demand-driven
-    # draw would let a stronger push in one year lower supply in a later one.)
+    # packaging limit until used up; imported HBM at a fixed yearly draw from 2025 until it is gone.
     remaining = p["die_stockpile_m"] * 1e6
     for i in range(N_YEARS):
         release = np.minimum(remaining, p["die_stockpile_draw_m"] * 1e6)
         remaining = remaining - release
         logic[:, i] += release / p["dies_per_package"]
 
-    growth = lambda i: p["domestic_hbm_growth"] * (1 - p["hbm_growth_cut_per_hbm_controls"] * hbm[:, i] / 100)
+    hbm_cut = 1.0 - p["hbm_growth_cut_per_hbm_controls"][:, None] * hbm / 100.0
+    hbm_growth = (p["domestic_hbm_growth"][:, None] + p["hbm_growth_per_self_reliance"][:, None] * lagged) * hbm_cut
+    hbm_ceiling = p["domestic_hbm_ceiling_m"] * 1e6
     domestic_hbm = np.empty((n, N_YEARS))
     domestic_hbm[:, 1] = p["domestic_hbm_2025_m"] * 1e6
-    domestic_hbm[:, 0] = domestic_hbm[:, 1] / (1.0 + growth(1))
+    domestic_hbm[:, 0] = domestic_hbm[:, 1] / (1.0 + hbm_growth[:, 1])
     for i in range(2, N_YEARS):
-        domestic_hbm[:, i] = domestic_hbm[:, i - 1] * (1.0 + growth(i))
+        domestic_hbm[:, i] = np.minimum(np.maximum(hbm_ceiling, domestic_hbm[:, i - 1]),
+                                        domestic_hbm[:, i - 1] * (1.0 + hbm_growth[:, i]))
     stock = p["hbm_import_stock_m"] * 1e6
     stock_release = np.zeros((n, N_YEARS))
-    stock_release[:, 1] = stock * p["hbm_stock_used_2025"]
-    stock_release[:, 2] = stock * (1.0 - p["hbm_stock_used_2025"])
-    imports = p["hbm_import_flow_m"][:, None] * 1e6 * np.clip(
-        (p["hbm_import_cutoff"][:, None] - hbm) / (p["hbm_import_cutoff"][:, None] - 50.0), 0.0, 1.0)
-    hbm_units = (domestic_hbm + imports + stock_release) / p["hbm_stacks_per_package"][:, None]
-    hbm_units[:, 0] = np.inf  # HBM imports were open until the Dec-2024 rule: no limit in the base year
-    return dict(capacity=np.minimum(logic, hbm_units), logic=logic, hbm=hbm_units, yields=yields,
+    for i in range(1, N_YEARS):
+        stock_release[:, i] = np.minimum(stock, p["hbm_import_stock_m"] * 1e6 * p["hbm_stock_draw_per_year"])
+        stock = stock - stock_release[:, i]
+    cutoff = p["hbm_import_cutoff"][:, None]
+    imports = p["hbm_import_flow_m"][:, None] * 1e6 * np.clip((cutoff - hbm) / (cutoff - 50.0), 0.0, 1.0)
+    hbm_units = ((domestic_hbm + imports + stock_release) / p["hbm_stacks_per_package"][:, None]
+                 / (1.0 - p["non_hbm_share"][:, None]))
+    capacity = np.minimum(logic, hbm_units)
+    capacity[:, 0] = np.inf  # 2024 is calibrated: domestic sales were what buyers chose, supply did not bind
+    return dict(capacity=capacity, logic=logic, hbm=hbm_units, yields=yields,
                 wafers_kwpm=wafers / 12e3, domestic_hbm=domestic_hbm)
 
 
@@ -137,86 +175,101 @@ def simulate(levers: LeverPaths, p: Mapping[str, np.ndarray], inputs: ModelInput
     """Run the model for n runs at once. `p` maps parameter name -> array of shape (n,)."""
     n = levers.chip.shape[0]
     years = np.asarray(YEARS, dtype=float)
-    history_chip_2024, history_sr_2024 = inputs.history[2024]
+    w = inputs.segment_weights[None, :, :]  # (1, years, segments)
+    base_chip, base_sr = inputs.history[YEARS[0]][0]["chip"], inputs.history[YEARS[0]][0]["self_reliance"]
+    base_enforcement = inputs.history[YEARS[0]][0]["enforcement"]
 
-    # Calibration: 2024 value shares, the open segment's base shares under the 2024 mandate.
+    # Export-control terms per segment (anchors interpolated on the chip-control level).
+    ln_ppi_frontier0 = inputs.chip_anchor_ln_ppi[0]
+    frontier_growth = np.log1p(p["us_frontier_perf_growth"])[:, None, None]
+    year_index = (years - YEARS[0])[None, :, None]
+    chip = levers.chip
+    ln_ppi = np.interp(chip, inputs.chip_anchor_values, inputs.chip_anchor_ln_ppi)
+    ln_ppi = ln_ppi + (ln_ppi / ln_ppi_frontier0) * year_index * frontier_growth  # frontier parts keep improving
+    fee = np.interp(chip, inputs.chip_anchor_values, inputs.chip_anchor_fee)
+    ln_ppi_eff = ln_ppi - np.log1p(p["fee_pass_through"][:, None, None] * fee)
+    availability = np.interp(chip, inputs.chip_anchor_values, inputs.chip_anchor_availability)
+    price_index = np.interp(chip, inputs.chip_anchor_values, inputs.chip_anchor_price_index)
+    gate = np.interp(levers.self_reliance, inputs.gate_values, inputs.gate_open)  # China's customs and guidance
+    legal_seg = availability * gate
+    legal_frac = _mean(legal_seg, w)
+    ln_ppi_year = _mean(ln_ppi_eff, w)
+    fee_year = _mean(legal_seg * fee, w) / np.maximum(legal_frac, 1e-12)
+    price_year = np.where(legal_frac > 1e-12, _mean(legal_seg * price_index, w) / np.maximum(legal_frac, 1e-12),
+                          _mean(price_index, w))
+    sr = _mean(levers.self_reliance, w)
+    equipment = _mean(levers.equipment, w)
+    hbm = _mean(levers.hbm, w)
+
+    # Grey channel: potential smuggled units per segment, saturating in the pull toward smuggling (the gap
+    # between the frontier and the best legal part, plus what licences and customs withhold), bounded by what
+    # can physically be moved, which enforcement shrinks. Calibrated so 2024 gives grey_units_2024_k.
+    ln_frontier = ln_ppi_frontier0 + year_index * frontier_growth
+    pull = (np.maximum(0.0, ln_frontier - ln_ppi_eff) + p["quota_gap_weight"][:, None, None] * (1.0 - legal_seg))
+    ceiling = p["grey_ceiling_k"][:, None, None] * 1e3 * (
+        1.0 - p["enforcement_effect"][:, None, None] * levers.enforcement / 100.0)
+    ceiling0 = p["grey_ceiling_k"] * 1e3 * (1.0 - p["enforcement_effect"] * base_enforcement / 100.0)
+    grey0 = np.minimum(p["grey_units_2024_k"] * 1e3, 0.95 * ceiling0)
+    pull0 = pull[:, 0, 0]
+    grey_rate = -np.log1p(-grey0 / ceiling0) / np.maximum(pull0, 1e-9)
+    grey_potential = _mean(ceiling * (1.0 - np.exp(-grey_rate[:, None, None] * pull)), w)
+    price_grey = p["price_grey_usd_k"] * 1e3
+
+    # Calibration: 2024 value shares of the legal and domestic market, smuggled chips on top, inside the
+    # 2024 spend. The open segment's base shares are pivoted so the 2024 run reproduces them exactly.
     base = np.stack([p["base_share_nvidia_2024"], p["base_share_amd_2024"], p["base_share_huawei_2024"],
                      p["base_share_cambricon_2024"], p["base_share_other_2024"]], axis=1)
     base = base / base.sum(axis=1, keepdims=True)
-    mandate0 = p["mandate_2024"]
+    spend0 = p["budget_2024_usd_bn"] * 1e9
+    grey_value0 = grey0 * price_grey
+    market0 = spend0 - grey_value0
+    captive0 = captive_share(p, base_sr, None)
     dom_split0 = base[:, DOM] / base[:, DOM].sum(axis=1, keepdims=True)
-    open0 = base.copy()
-    open0[:, DOM] -= mandate0[:, None] * dom_split0
-    open0 = np.clip(open0 / (1.0 - mandate0[:, None]), 1e-9, None)
+    wanted0 = base * market0[:, None]
+    wanted0[:, US] += grey_value0[:, None] * base[:, US] / base[:, US].sum(axis=1, keepdims=True)
+    wanted0[:, DOM] -= (captive0 * spend0)[:, None] * dom_split0
+    open0 = np.clip(wanted0, 1e-9 * spend0[:, None], None)
     log_open0 = np.log(open0 / open0.sum(axis=1, keepdims=True))
 
-    # Export-control terms by level (anchors interpolated), for the chip lever and for 2024.
-    ln_ppi_frontier0 = inputs.chip_anchor_ln_ppi[0]
-
-    def chip_terms(level, year_index):
-        ln_ppi = _interp(level, inputs.chip_anchor_values, inputs.chip_anchor_ln_ppi)
-        frontier_pass = ln_ppi / ln_ppi_frontier0  # 1 with no controls, 0 once the threshold is fixed
-        ln_ppi = ln_ppi + frontier_pass * year_index * np.log1p(p["us_frontier_perf_growth"])
-        fee = _interp(level, inputs.chip_anchor_values, inputs.chip_anchor_fee)
-        ln_ppi_eff = ln_ppi - np.log1p(p["fee_pass_through"] * fee)
-        availability = _interp(level, inputs.chip_anchor_values, inputs.chip_anchor_availability)
-        price_index = _interp(level, inputs.chip_anchor_values, inputs.chip_anchor_price_index)
-        return ln_ppi_eff, fee, availability, price_index
-
-    ln_ppi_eff_ref, _, availability_ref, _ = chip_terms(np.full(n, history_chip_2024), 0)
-
-    prices_dom = np.stack([p["price_huawei_usd_k"], p["price_cambricon_usd_k"],
-                           p["price_other_domestic_usd_k"]], axis=1) * 1e3
-    price_grey = p["price_grey_usd_k"] * 1e3
-
-    # Grey channel: saturating in the pull toward smuggling, calibrated to the 2024 estimate.
-    def grey_pull(ln_ppi_eff, availability, enforcement, year_index):
-        ln_frontier = ln_ppi_frontier0 + year_index * np.log1p(p["us_frontier_perf_growth"])
-        gap = np.maximum(0.0, ln_frontier - ln_ppi_eff) + p["quota_gap_weight"] * (1.0 - availability)
-        return gap * (1.0 - p["enforcement_effect"] * enforcement / 100.0)
-
-    grey_ceiling = p["grey_ceiling_k"] * 1e3
-    grey_2024 = np.minimum(p["grey_units_2024_k"] * 1e3, 0.9 * grey_ceiling)
-    pull_2024 = grey_pull(ln_ppi_eff_ref, availability_ref, np.full(n, history_chip_2024), 0)
-    grey_rate = -np.log1p(-grey_2024 / grey_ceiling) / np.maximum(pull_2024, 1e-9)
-
     beta, kappa = p["logit_beta"], p["ecosystem_kappa"]
-    supply = domestic_supply(levers.equipment, levers.hbm, levers.self_reliance, p)
+    supply = domestic_supply(equipment, hbm, sr, p)
     # The same supply with no tool or HBM controls: rationed buyers turn to US parts only for the
     # shortfall that would exist without those controls, so tighter US controls never add US sales.
-    supply_free = domestic_supply(np.zeros_like(levers.equipment), np.zeros_like(levers.hbm),
-                                  levers.self_reliance, p)
+    supply_free = domestic_supply(np.zeros_like(equipment), np.zeros_like(hbm), sr, p)
+    prices_dom = np.stack([p["price_huawei_usd_k"], p["price_cambricon_usd_k"],
+                           p["price_other_domestic_usd_k"]], axis=1) * 1e3
+    us_prices = np.stack([p["price_h20_usd_k"], p["price_amd_usd_k"]], axis=1) * 1e3
 
     out = {k: np.zeros((n, N_YEARS)) for k in (
-        "budget", "mandate", "unmet", "grey_units", "grey_value", "capacity_units", "fee_paid")}
+        "budget", "mandate", "captive", "unmet", "grey_units", "grey_value", "capacity_units", "fee_paid",
+        "us_wanted", "us_blocked", "import_gate", "licence_availability")}
     out["value"] = np.zeros((n, N_YEARS, len(VENDORS)))
     out["units"] = np.zeros((n, N_YEARS, len(VENDORS)))
     out["yield"] = supply["yields"]
     out["wafers_kwpm"] = supply["wafers_kwpm"]
     out["hbm_cap_units"] = supply["hbm"]
     out["logic_cap_units"] = supply["logic"]
+    out["domestic_hbm_stacks"] = supply["domestic_hbm"]
 
-    installed0 = None
-    installed = None
-    budget = p["budget_2024_usd_bn"] * 1e9
+    installed0 = installed = None
+    mandate = None
+    budget = spend0
     for i, year in enumerate(YEARS):
-        year_index = year - 2024
         if year == 2025:
             budget = p["budget_2025_usd_bn"] * 1e9
         elif year > 2025:
-            budget = budget * (1.0 + p["budget_growth"])
-        sr = levers.self_reliance[:, i]
+            budget = budget * (1.0 + np.where(year <= 2028, p["budget_growth"], p["budget_growth_after_2028"]))
 
-        # Policy gates.
-        ramp = min(1.0, year_index / 4.0)
-        mandate = np.clip(mandate0 + (p["mandate_ratio"] * sr / 100.0 - mandate0) * ramp, 0.0, 0.95)
-        ln_ppi_eff, fee, availability, price_index = chip_terms(levers.chip[:, i], year_index)
+        # Captive segment: in-house chips, state buyers and lock-in (the floor) plus the push's mandate.
+        mandate = mandate_path(p, sr[:, i], mandate)
+        captive = np.minimum(0.95, p["captive_floor"] + mandate) if i else captive0
+        captive_value = captive * budget
 
         # Choice: pivoted multinomial logit in the open segment.
         delta = np.zeros((n, len(VENDORS)))
-        delta[:, US] = (beta * (ln_ppi_eff - ln_ppi_eff_ref)
-                        - p["informal_gate_strength"] * (sr - history_sr_2024) / 100.0)[:, None]
-        dom_delta = beta * year_index * np.log1p(p["domestic_perf_growth"])
+        delta[:, US] = (beta * (ln_ppi_year[:, i] - ln_ppi_year[:, 0])
+                        - p["informal_gate_strength"] * (sr[:, i] - base_sr) / 100.0)[:, None]
+        dom_delta = beta * (year - YEARS[0]) * np.log1p(p["domestic_perf_growth"])
         if installed is not None:
             dom_delta = dom_delta + kappa * np.log(installed / installed0)
         delta[:, DOM] = dom_delta[:, None] if np.ndim(dom_delta) else dom_delta
@@ -224,110 +277,138 @@ def simulate(levers: LeverPaths, p: Mapping[str, np.ndarray], inputs: ModelInput
         weights = np.exp(utility - utility.max(axis=1, keepdims=True))
         open_shares = weights / weights.sum(axis=1, keepdims=True)
         dom_weights = weights[:, DOM] / weights[:, DOM].sum(axis=1, keepdims=True)
-        demand = (1.0 - mandate)[:, None] * budget[:, None] * open_shares
-        demand[:, DOM] += (mandate * budget)[:, None] * dom_weights
+        open_value = budget - captive_value
+        wanted = open_value[:, None] * open_shares
+        us_wanted = wanted[:, US].sum(axis=1)
 
-        # US vendors: licences cap what can ship; what cannot ship may spill to domestic vendors.
-        us_excess = (demand[:, US] * (1.0 - availability[:, None])).sum(axis=1)
+        # Grey channel: drawn from buyers who wanted US parts, bounded physically and by that demand.
+        grey_value = np.minimum(grey_potential[:, i] * price_grey, p["grey_max_share_of_us_demand"] * us_wanted)
+        if i == 0:
+            grey_value = np.minimum(grey_value0, us_wanted)
+        us_net = wanted[:, US] * (1.0 - grey_value / np.maximum(us_wanted, 1e-9))[:, None]
+        legal = us_net * legal_frac[:, i, None]
+        blocked = (us_net - legal).sum(axis=1)
 
-        # Domestic supply: logic packages + stockpiled dies, capped by HBM.
-        dom_demand_units = demand[:, DOM] / prices_dom
-        wanted = dom_demand_units.sum(axis=1)
-        spill_units_wanted = (us_excess[:, None] * dom_weights / prices_dom).sum(axis=1)
+        # Domestic vendors: captive buyers and open-segment choosers first, then blocked US buyers take
+        # what slack remains; all within capacity (units).
+        dom_value_wanted = wanted[:, DOM] + captive_value[:, None] * dom_weights
+        dom_units_wanted = dom_value_wanted / prices_dom
+        total_units_wanted = dom_units_wanted.sum(axis=1)
         capacity = supply["capacity"][:, i]
-
-        served = np.minimum(wanted, capacity)
-        realised_dom = dom_demand_units * (served / np.maximum(wanted, 1e-9))[:, None]
+        served = np.minimum(total_units_wanted, capacity)
+        served_frac = served / np.maximum(total_units_wanted, 1e-9)
+        realised_dom = dom_units_wanted * served_frac[:, None]
+        spill_units_wanted = (blocked[:, None] * dom_weights / prices_dom)
         slack = np.maximum(0.0, capacity - served)
-        accepted = np.minimum(slack, spill_units_wanted)
-        spill_share = (us_excess[:, None] * dom_weights / prices_dom) / np.maximum(spill_units_wanted, 1e-9)[:, None]
-        realised_dom = realised_dom + accepted[:, None] * spill_share
+        accepted = np.minimum(slack, spill_units_wanted.sum(axis=1))
+        realised_dom = realised_dom + spill_units_wanted * (accepted / np.maximum(spill_units_wanted.sum(axis=1), 1e-9))[:, None]
 
-        # Open-segment buyers rationed out of domestic supply turn to US parts, within the licences and
-        # as far as the informal gate lets them; the mandated segment cannot, so its shortfall stays unmet.
-        gate_open = np.exp(-p["informal_gate_strength"] * np.maximum(0.0, sr - history_sr_2024) / 100.0)
-        served_free = np.minimum(wanted, supply_free["capacity"][:, i])
-        shortfall = (1.0 - served_free / np.maximum(wanted, 1e-9)) * gate_open
-        open_dom_demand = ((1.0 - mandate) * budget)[:, None] * open_shares[:, DOM]
+        # Open-segment buyers rationed out of domestic supply turn to US parts, within licences and the
+        # gate; captive buyers cannot, so their shortfall stays unmet.
+        served_free = np.minimum(total_units_wanted, supply_free["capacity"][:, i])
+        shortfall = np.clip(1.0 - served_free / np.maximum(total_units_wanted, 1e-9), 0.0, 1.0)
         us_open = open_shares[:, US] / open_shares[:, US].sum(axis=1, keepdims=True)
-        spill_to_us = (shortfall * open_dom_demand.sum(axis=1))[:, None] * us_open
-        us_legal = (demand[:, US] + spill_to_us) * availability[:, None]
+        spill_to_us = (shortfall * wanted[:, DOM].sum(axis=1) * legal_frac[:, i])[:, None] * us_open
+        legal = legal + spill_to_us
 
-        # Installed base grows with the workloads committed to domestic platforms.
-        committed = wanted + accepted
+        committed = np.minimum(total_units_wanted, capacity) + accepted
         if installed is None:
             installed0 = committed
             installed = committed.copy()
         installed = installed + committed
 
-        # Grey channel.
-        pull = grey_pull(ln_ppi_eff, availability, levers.enforcement[:, i], year_index)
-        grey_units = grey_ceiling * (1.0 - np.exp(-grey_rate * pull))
-
         value = np.zeros((n, len(VENDORS)))
-        value[:, US] = us_legal
+        value[:, US] = legal
         value[:, DOM] = realised_dom * prices_dom
-        us_prices = np.stack([p["price_h20_usd_k"], p["price_amd_usd_k"]], axis=1) * 1e3 * price_index[:, None]
         units = np.zeros_like(value)
-        units[:, US] = us_legal / us_prices
+        units[:, US] = legal / (us_prices * price_year[:, i, None])
         units[:, DOM] = realised_dom
 
         out["value"][:, i] = value
         out["units"][:, i] = units
         out["budget"][:, i] = budget
-        out["mandate"][:, i] = mandate
-        out["unmet"][:, i] = np.maximum(0.0, budget - value.sum(axis=1))
-        out["grey_units"][:, i] = grey_units
-        out["grey_value"][:, i] = grey_units * price_grey
+        out["mandate"][:, i] = mandate if i else captive0 - p["captive_floor"]
+        out["captive"][:, i] = captive
+        out["unmet"][:, i] = np.maximum(0.0, budget - value.sum(axis=1) - grey_value)
+        out["grey_units"][:, i] = grey_value / price_grey
+        out["grey_value"][:, i] = grey_value
         out["capacity_units"][:, i] = capacity
-        out["fee_paid"][:, i] = us_legal.sum(axis=1) * fee
+        out["fee_paid"][:, i] = legal.sum(axis=1) * fee_year[:, i]
+        out["us_wanted"][:, i] = us_wanted
+        out["us_blocked"][:, i] = blocked
+        out["import_gate"][:, i] = _mean(gate, w)[:, i]
+        out["licence_availability"][:, i] = _mean(availability, w)[:, i]
 
-    _revenue(out, levers, p, inputs, years)
+    _revenue(out, levers, p, inputs, years, sr, equipment)
     return out
 
 
-def _revenue(out, levers: LeverPaths, p, inputs: ModelInputs, years):
+def mandate_path(p, sr, previous):
+    """The mandated domestic-only segment: its target rises with the square of the push (a mandate bites
+    only when the push is strong); the segment moves halfway to its target each year."""
+    target = p["mandate_ratio"] * (np.asarray(sr, dtype=float) / 100.0) ** 2
+    return target if previous is None else previous + 0.5 * (target - previous)
+
+
+def captive_share(p, sr, previous):
+    return np.minimum(0.95, p["captive_floor"] + mandate_path(p, sr, previous))
+
+
+def _revenue(out, levers: LeverPaths, p, inputs: ModelInputs, years, sr, equipment):
     n = levers.chip.shape[0]
-    year_index = years - 2024
-    ramp = year_index / (years[-1] - 2024)
-    exposure = ramp * (p["designer_controls_exposure"][:, None] * levers.chip / 100.0
-                       + p["designer_substitution_exposure"][:, None] * levers.self_reliance / 100.0)
+    year_index = years - YEARS[0]
+    ramp = np.minimum(1.0, year_index / 6.0)
+    exposure = ramp * (p["designer_controls_exposure"][:, None] * _mean(levers.chip, inputs.segment_weights[None]) / 100.0
+                       + p["designer_substitution_exposure"][:, None] * sr / 100.0)
     keep = np.clip(1.0 - exposure, 0.0, 1.0)
 
-    revenue = {}
+    # Worldwide: rest-of-world spend is exogenous; grey-market parts are Nvidia parts bought abroad.
+    row_share = p["nvidia_row_share"]
+    row_2024 = (p["nvidia_dc_revenue_fy2025_usd_bn"] * 1e9
+                - p["base_share_nvidia_2024"] / (p["base_share_nvidia_2024"] + p["base_share_amd_2024"]
+                                                 + p["base_share_huawei_2024"] + p["base_share_cambricon_2024"]
+                                                 + p["base_share_other_2024"])
+                * (p["budget_2024_usd_bn"] * 1e9 - out["grey_value"][:, 0])) / row_share
+    growth = np.where(years <= 2028, p["row_growth_to_2028"][:, None], p["row_growth_after_2028"][:, None])
+    growth[:, 0] = 0.0
+    row_index = np.cumprod(1.0 + growth, axis=1)
+    row = row_2024[:, None] * row_index
+    china_total = out["value"].sum(axis=2) + out["grey_value"]
+    out["nvidia_global_share"] = (out["value"][:, :, 0] + out["grey_value"] + row_share[:, None] * row) / (china_total + row)
+
+    def grown(rate):
+        return (1.0 + rate[:, None]) ** year_index[None, :]
+
+    revenue, outside = {}, {}
+    totals = {c: (china, total) for c, china, total in inputs.designers + inputs.equipment_makers}
     revenue["Nvidia"] = out["value"][:, :, 0] + p["nvidia_non_dc_china_2024_usd_bn"][:, None] * 1e9 * keep
     revenue["AMD"] = out["value"][:, :, 1] + p["amd_non_dc_china_2024_usd_bn"][:, None] * 1e9 * keep
     for company, china, _ in inputs.designers:
         if company not in revenue:
             revenue[company] = np.full((n, len(years)), china * 1e9) * keep
+        rate = {"Nvidia": None, "AMD": p["amd_revenue_growth"]}.get(company, p["designer_revenue_growth"])
+        index = row_index if rate is None else grown(rate)
+        china, total = totals[company]
+        outside[company] = (total - china) * 1e9 * index
 
     # Equipment makers: foreign tools' share of China's equipment spend, less what licences block.
-    sr = levers.self_reliance / 100.0
-    growth = p["equipment_spend_growth_base"][:, None] + p["equipment_spend_growth_per_self_reliance"][:, None] * sr
+    srf = sr / 100.0
+    growth = p["equipment_spend_growth_base"][:, None] + p["equipment_spend_growth_per_self_reliance"][:, None] * srf
     growth[:, 0] = 0.0
     spend = p["china_equipment_spend_2024_usd_bn"][:, None] * 1e9 * np.cumprod(1.0 + growth, axis=1)
-    push = np.cumsum(np.where(year_index > 0, sr, 0.0), axis=1)
+    push = np.cumsum(np.where(year_index > 0, srf, 0.0), axis=1)
     tool_max, tool0 = p["domestic_tool_share_max"][:, None], p["domestic_tool_share_2024"][:, None]
     domestic_tools = tool_max - (tool_max - tool0) * np.exp(-p["domestic_tool_speed"][:, None] * push)
-    blocked = p["equipment_blocked_max"][:, None] * (levers.equipment / 100.0) ** 2
+    blocked = p["equipment_blocked_max"][:, None] * (equipment / 100.0) ** 2
     foreign_sales = spend * (1.0 - domestic_tools) * (1.0 - blocked)
-    history_equipment = inputs.history[2024][0]
     reference = (p["china_equipment_spend_2024_usd_bn"] * 1e9 * (1.0 - p["domestic_tool_share_2024"])
-                 * (1.0 - p["equipment_blocked_max"] * (history_equipment / 100.0) ** 2))
+                 * (1.0 - p["equipment_blocked_max"] * (inputs.history[YEARS[0]][0]["equipment"] / 100.0) ** 2))
     index = foreign_sales / reference[:, None]
-    for company, china, _ in inputs.equipment_makers:
+    for company, china, total in inputs.equipment_makers:
         revenue[company] = china * 1e9 * index
+        outside[company] = (total - china) * 1e9 * grown(p["equipment_revenue_growth"])
     out["revenue"] = revenue
-
-    # Worldwide: rest-of-world spend is exogenous; grey-market parts are Nvidia parts bought abroad.
-    row_share = p["nvidia_row_share"]
-    row_2024 = (p["nvidia_dc_revenue_fy2025_usd_bn"] * 1e9
-                - p["base_share_nvidia_2024"] * p["budget_2024_usd_bn"] * 1e9) / row_share
-    growth = np.where(years <= 2028, p["row_growth_to_2028"][:, None], p["row_growth_after_2028"][:, None])
-    growth[:, 0] = 0.0
-    row = row_2024[:, None] * np.cumprod(1.0 + growth, axis=1)
-    china_total = out["value"].sum(axis=2) + out["grey_value"]
-    out["nvidia_global_share"] = (out["value"][:, :, 0] + out["grey_value"] + row_share[:, None] * row) / (china_total + row)
+    out["revenue_outside_china"] = outside
 
 
 def parameter_arrays(inputs: ModelInputs, overrides: Mapping[str, float], n: int) -> dict[str, np.ndarray]:
@@ -343,7 +424,7 @@ def stack_runs(scenario: Scenario, inputs: ModelInputs, repeat: int = 1) -> Leve
     paths = [lever_paths(scenario, inputs, controls_off=c, push_off=s)
              for c, s in ((False, False), (True, False), (False, True), (True, True))]
     return LeverPaths(**{k: np.repeat(np.stack([path[k] for path in paths]), repeat, axis=0)
-                         for k in paths[0]})
+                         for k in paths[0]})  # (4 * repeat, years, segments)
 
 
 @dataclass(frozen=True)
@@ -428,8 +509,13 @@ class Metrics:
                  ("domestic_hbm_capacity_units", "Domestic (all)", "units"),
                  ("domestic_yield", "Domestic (all)", "fraction"),
                  ("advanced_wafers_kwpm", "SMIC", "k wafers per month"),
+                 ("domestic_hbm_stacks", "Domestic (all)", "units"),
                  ("us_licence_fee_usd_bn", "US government", "USD bn"),
-                 ("mandated_segment", "All", "fraction")]
+                 ("mandated_segment", "All", "fraction"),
+                 ("captive_segment", "All", "fraction"),
+                 ("us_blocked_demand_usd_bn", "US vendors", "USD bn"),
+                 ("china_import_gate", "US vendors", "fraction"),
+                 ("licence_availability", "US vendors", "fraction")]
         for company in self.raw["revenue"]:
             rows += [(m, company, u) for m, u in _COMPANY_METRICS]
         rows += [("equipment_china_revenue_change", "All equipment makers", "fraction"),
@@ -466,6 +552,11 @@ class Metrics:
             "advanced_wafers_kwpm": lambda: self._block0("wafers_kwpm"),
             "us_licence_fee_usd_bn": lambda: self._block0("fee_paid") / 1e9,
             "mandated_segment": lambda: self._block0("mandate"),
+            "captive_segment": lambda: self._block0("captive"),
+            "domestic_hbm_stacks": lambda: self._block0("domestic_hbm_stacks"),
+            "us_blocked_demand_usd_bn": lambda: self._block0("us_blocked") / 1e9,
+            "china_import_gate": lambda: self._block0("import_gate"),
+            "licence_availability": lambda: self._block0("licence_availability"),
         }
         if metric in simple:
             return simple[metric]()
@@ -481,10 +572,10 @@ class Metrics:
             return total / 1e9
         parts = self.risk[entity]
         if metric == "revenue_at_risk_pct_of_revenue":
-            totals = {c: t for c, _, t in self.inputs.designers + self.inputs.equipment_makers}
-            bases = {c: b for c, b, _ in self.inputs.designers + self.inputs.equipment_makers}
-            would_have = totals[entity] - bases[entity] + parts["counterfactual"] / 1e9
-            return 100.0 * parts["total"] / 1e9 / would_have
+            # Of the revenue the firm would have had that year: its revenue outside China grown from the
+            # latest reported year, plus its China revenue with no US controls and no Chinese push.
+            outside = self.raw["revenue_outside_china"][entity][: self.runs]
+            return 100.0 * parts["total"] / (outside + parts["counterfactual"])
         return parts[_COMPANY_PART[metric]] / 1e9
 
     def at(self, metric: str, entity: str, year: int) -> np.ndarray:

@@ -14,7 +14,7 @@ from chokepoint import MODEL_VERSION
 from chokepoint.params import ADVANCED_LEVERS, HEADLINE_LEVERS, LOAD_TIME_PARAMETERS, ModelInputs
 
 # Every model version that has been released (scenarios saved under it must keep opening).
-RELEASED_VERSIONS = ("1.0", "1.1")
+RELEASED_VERSIONS = ("1.0", "1.1", "2.0")
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,9 @@ class Migration:
 MIGRATIONS: dict[str, Migration] = {
     # The exchange rates only convert reported figures when data/ loads; as scenario inputs they changed nothing.
     "1.0": Migration("1.1", removed=("eur_usd", "jpy_usd")),
+    # Model 2 keeps every lever name; `mandate_2024` became captive_floor; the HBM stock is drawn at a yearly rate.
+    "1.1": Migration("2.0", renamed={"mandate_2024": "captive_floor"},
+                     removed=("hbm_stock_used_2025",)),
 }
 
 

@@ -9,8 +9,9 @@ import numpy as np
 
 from chokepoint.data import Database, DataError, get_database, run_query
 
-YEARS = tuple(range(2024, 2031))
-FIRST_LEVER_YEAR = 2026  # 2024 is calibrated and 2025 replayed as it happened; sliders act from 2026
+YEARS = tuple(range(2024, 2033))
+FIRST_LEVER_YEAR = 2027  # 2024 is calibrated, 2025 and 2026 replayed as they happened; the levers act from 2027
+HISTORY_YEARS = tuple(y for y in YEARS if y < FIRST_LEVER_YEAR)
 
 
 class ScenarioError(ValueError):
@@ -27,7 +28,7 @@ class Lever:
     default: float | None = None  # None: follows the headline export_controls lever
 
 
-# Defaults are the policy as announced for 2026 (H200 with a 25% fee; China's domestic-chip mandate).
+# Defaults are 2026 as it happened, held (H200 allowed with a 25% cut; China's customs block and mandate).
 HEADLINE_LEVERS = {
     "export_controls": Lever(
         "export_controls", "US export controls", 0, 100,
@@ -42,21 +43,21 @@ HEADLINE_LEVERS = {
 ADVANCED_LEVERS = {
     "chip_controls": Lever(
         "chip_controls", "Chip-control level", 0, 100,
-        "Which US accelerators may be sold and on what terms. Default: the export_controls value.",
+        "Which US accelerators may be sold and on what terms. Default: the export_controls value (the chip rung).",
     ),
     "equipment_controls": Lever(
         "equipment_controls", "Equipment-control level", 0, 100,
         "Tool and servicing controls: slow China's wafer growth and yield learning, block tool sales. "
-        "Default: the export_controls value.",
+        "Default: what the export_controls rung's regime imposes (e.g. 70, the Dec-2024 rules, from 25 to 60).",
     ),
     "hbm_controls": Lever(
         "hbm_controls", "HBM-control level", 0, 100,
         "Controls on high-bandwidth memory: stop HBM imports and slow domestic HBM. "
-        "Default: the export_controls value.",
+        "Default: what the export_controls rung's regime imposes (75, the Dec-2024 HBM rule, from 25 to 60).",
     ),
     "enforcement": Lever(
         "enforcement", "Enforcement against smuggling", 0, 100,
-        "How hard diversion is policed. Default: the export_controls value.",
+        "How hard diversion is policed. Default: what the export_controls rung's regime imposes.",
     ),
     "reaction": Lever(
         "reaction", "China's reaction to controls", 0, 100,
@@ -99,8 +100,12 @@ class ModelInputs:
     chip_anchor_price_index: np.ndarray
     chip_anchor_availability: np.ndarray
     chip_anchor_fee: np.ndarray
+    ladder: Mapping[str, np.ndarray]  # export_controls rung -> equipment, hbm, enforcement levels
+    gate_values: np.ndarray  # self_reliance anchor values
+    gate_open: np.ndarray  # share of licensed US parts China's customs and guidance let in, at those values
     anchors: Mapping[str, tuple[tuple[float, str], ...]]
-    history: Mapping[int, tuple[float, float]]
+    history: Mapping[int, tuple[Mapping[str, float], ...]]  # year -> segments (months, chip, ..., self_reliance)
+    segment_weights: np.ndarray  # (years, segments): share of each year in each segment
     presets: Mapping[str, tuple[float, float, str]]
     designers: tuple[tuple[str, float, float], ...]  # (company, china_revenue_usd_bn, total_usd_bn|nan)
     equipment_makers: tuple[tuple[str, float, float], ...]
@@ -141,12 +146,30 @@ def load_model_inputs(database: Database | None = None) -> ModelInputs:
         )
     chip = run_query("regime_anchors", database, lever="export_controls")
     self_rel = run_query("regime_anchors", database, lever="self_reliance")
-    history = {
-        int(r.year): (float(r.export_controls), float(r.self_reliance))
-        for r in run_query("regime_history", database).itertuples(index=False)
-    }
-    if set(history) != {2024, 2025}:
-        raise DataError("data/regime_history.csv must hold exactly the years 2024 and 2025")
+    history: dict[int, list[dict[str, float]]] = {}
+    for r in run_query("regime_history", database).itertuples(index=False):
+        history.setdefault(int(r.year), []).append(dict(
+            start=float(r.start_month), months=float(r.months), chip=float(r.export_controls), equipment=float(r.equipment), hbm=float(r.hbm),
+            enforcement=float(r.enforcement), self_reliance=float(r.self_reliance)))
+    if tuple(sorted(history)) != HISTORY_YEARS:
+        raise DataError("data/regime_history.csv must hold exactly the years "
+                        f"{HISTORY_YEARS[0]}-{HISTORY_YEARS[-1]} (the replayed history); it has {sorted(history)}")
+    for year, rows in history.items():
+        for row, start in zip(rows, np.cumsum([1.0] + [r["months"] for r in rows])):
+            if row["start"] != start:
+                raise DataError(f"data/regime_history.csv: {year}'s part starting in month {row['start']:g} should "
+                                f"start in month {start:g} (the parts of a year follow each other without a gap)")
+        if abs(sum(r["months"] for r in rows) - 12.0) > 1e-9:
+            raise DataError(f"data/regime_history.csv: the months of {year}'s rows add up to "
+                            f"{sum(r['months'] for r in rows):g}, not 12")
+    segments = max(len(rows) for rows in history.values())
+    weights = np.zeros((len(YEARS), segments))
+    for i, year in enumerate(YEARS):
+        if year in history:
+            for s, row in enumerate(history[year]):
+                weights[i, s] = row["months"] / 12.0
+        else:
+            weights[i, 0] = 1.0
     presets = {
         r.preset: (float(r.export_controls), float(r.self_reliance), r.description)
         for r in run_query("presets", database).itertuples(index=False)
@@ -175,11 +198,16 @@ def load_model_inputs(database: Database | None = None) -> ModelInputs:
         chip_anchor_price_index=chip["us_price_index"].to_numpy(float),
         chip_anchor_availability=chip["licence_availability"].to_numpy(float),
         chip_anchor_fee=chip["fee_share"].to_numpy(float),
+        ladder={"value": chip["value"].to_numpy(float), "equipment": chip["equipment_level"].to_numpy(float),
+                "hbm": chip["hbm_level"].to_numpy(float), "enforcement": chip["enforcement_level"].to_numpy(float)},
+        gate_values=self_rel["value"].to_numpy(float),
+        gate_open=self_rel["us_import_gate"].to_numpy(float),
         anchors={
             "export_controls": tuple(zip(chip["value"].astype(float), chip["label"])),
             "self_reliance": tuple(zip(self_rel["value"].astype(float), self_rel["label"])),
         },
-        history=history,
+        history={year: tuple(rows) for year, rows in history.items()},
+        segment_weights=weights,
         presets=presets,
         designers=companies("Chip designer"),
         equipment_makers=companies("Equipment maker"),

@@ -343,7 +343,7 @@ def simulate_blocks(scenarios: list[Scenario], inputs: ModelInputs, params: Mapp
     """One simulate call for the four runs of each scenario; block-major like `stack_runs(repeat=len)`."""
     paths = [stack_runs(s, inputs, 1) for s in scenarios]
     levers = LeverPaths(**{f.name: np.stack([getattr(p, f.name) for p in paths], axis=1).reshape(
-        4 * len(scenarios), -1) for f in dataclasses.fields(LeverPaths)})
+        4 * len(scenarios), *getattr(paths[0], f.name).shape[1:]) for f in dataclasses.fields(LeverPaths)})
     return simulate(levers, params, inputs)
 
 

@@ -279,39 +279,41 @@ def simulate(levers: LeverPaths, p: Mapping[str, np.ndarray], inputs: ModelInput
         dom_weights = weights[:, DOM] / weights[:, DOM].sum(axis=1, keepdims=True)
         open_value = budget - captive_value
         wanted = open_value[:, None] * open_shares
-        us_wanted = wanted[:, US].sum(axis=1)
 
-        # Grey channel: drawn from buyers who wanted US parts, bounded physically and by that demand.
-        grey_value = np.minimum(grey_potential[:, i] * price_grey, p["grey_max_share_of_us_demand"] * us_wanted)
-        if i == 0:
-            grey_value = np.minimum(grey_value0, us_wanted)
-        us_net = wanted[:, US] * (1.0 - grey_value / np.maximum(us_wanted, 1e-9))[:, None]
-        legal = us_net * legal_frac[:, i, None]
-        blocked = (us_net - legal).sum(axis=1)
-
-        # Domestic vendors: captive buyers and open-segment choosers first, then blocked US buyers take
-        # what slack remains; all within capacity (units).
+        # Domestic vendors serve captive buyers and open-segment choosers within capacity (units).
         dom_value_wanted = wanted[:, DOM] + captive_value[:, None] * dom_weights
         dom_units_wanted = dom_value_wanted / prices_dom
         total_units_wanted = dom_units_wanted.sum(axis=1)
         capacity = supply["capacity"][:, i]
         served = np.minimum(total_units_wanted, capacity)
-        served_frac = served / np.maximum(total_units_wanted, 1e-9)
-        realised_dom = dom_units_wanted * served_frac[:, None]
-        spill_units_wanted = (blocked[:, None] * dom_weights / prices_dom)
+        realised_dom = dom_units_wanted * (served / np.maximum(total_units_wanted, 1e-9))[:, None]
+
+        # Open-segment buyers rationed out of domestic supply turn to US parts (captive buyers cannot, so
+        # their shortfall stays unmet). Only the shortfall that would exist without tool or HBM controls
+        # counts, so tighter US controls never send more buyers to US vendors.
+        served_free = np.minimum(total_units_wanted, supply_free["capacity"][:, i])
+        shortfall = np.clip(1.0 - served_free / np.maximum(total_units_wanted, 1e-9), 0.0, 1.0)
+        us_open = open_shares[:, US] / open_shares[:, US].sum(axis=1, keepdims=True)
+        us_bound = wanted[:, US] + (shortfall * wanted[:, DOM].sum(axis=1))[:, None] * us_open
+        us_wanted = us_bound.sum(axis=1)
+
+        # Grey channel: drawn from buyers bound for US parts, bounded physically and by that demand.
+        grey_value = np.minimum(grey_potential[:, i] * price_grey, p["grey_max_share_of_us_demand"] * us_wanted)
+        if i == 0:
+            grey_value = np.minimum(grey_value0, us_wanted)
+        us_net = us_bound * (1.0 - grey_value / np.maximum(us_wanted, 1e-9))[:, None]
+        # US licences and China's import gate decide what ships legally; blocked buyers take whatever domestic
+        # slack remains, and the rest goes unmet.
+        legal = us_net * legal_frac[:, i, None]
+        blocked = (us_net - legal).sum(axis=1)
+        spill_units_wanted = blocked[:, None] * dom_weights / prices_dom
         slack = np.maximum(0.0, capacity - served)
         accepted = np.minimum(slack, spill_units_wanted.sum(axis=1))
         realised_dom = realised_dom + spill_units_wanted * (accepted / np.maximum(spill_units_wanted.sum(axis=1), 1e-9))[:, None]
 
-        # Open-segment buyers rationed out of domestic supply turn to US parts, within licences and the
-        # gate; captive buyers cannot, so their shortfall stays unmet.
-        served_free = np.minimum(total_units_wanted, supply_free["capacity"][:, i])
-        shortfall = np.clip(1.0 - served_free / np.maximum(total_units_wanted, 1e-9), 0.0, 1.0)
-        us_open = open_shares[:, US] / open_shares[:, US].sum(axis=1, keepdims=True)
-        spill_to_us = (shortfall * wanted[:, DOM].sum(axis=1) * legal_frac[:, i])[:, None] * us_open
-        legal = legal + spill_to_us
-
-        committed = np.minimum(total_units_wanted, capacity) + accepted
+        # Workloads committed to domestic platforms this year (demand, so a supply shortfall caused by tool or
+        # HBM controls never slows the erosion of lock-in and so never helps US vendors).
+        committed = total_units_wanted + spill_units_wanted.sum(axis=1)
         if installed is None:
             installed0 = committed
             installed = committed.copy()
@@ -327,7 +329,7 @@ def simulate(levers: LeverPaths, p: Mapping[str, np.ndarray], inputs: ModelInput
         out["value"][:, i] = value
         out["units"][:, i] = units
         out["budget"][:, i] = budget
-        out["mandate"][:, i] = mandate if i else captive0 - p["captive_floor"]
+        out["mandate"][:, i] = mandate
         out["captive"][:, i] = captive
         out["unmet"][:, i] = np.maximum(0.0, budget - value.sum(axis=1) - grey_value)
         out["grey_units"][:, i] = grey_value / price_grey
@@ -545,7 +547,7 @@ class Metrics:
             "china_unmet_demand_usd_bn": lambda: self._block0("unmet") / 1e9,
             "domestic_share_value": lambda: value[:, :, 2:].sum(axis=2) / self.realised,
             "global_share_value": lambda: self._block0("nvidia_global_share"),
-            "domestic_capacity_units": lambda: self._block0("capacity_units"),
+            "domestic_capacity_units": lambda: _finite_or_nan(self._block0("capacity_units")),
             "domestic_logic_capacity_units": lambda: self._block0("logic_cap_units"),
             "domestic_hbm_capacity_units": lambda: _finite_or_nan(self._block0("hbm_cap_units")),
             "domestic_yield": lambda: self._block0("yield"),

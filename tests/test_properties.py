@@ -28,7 +28,9 @@ def test_shares_are_fractions_summing_to_one_and_nothing_is_negative(inputs, ec,
         assert (metric(table, name).to_numpy() >= -1e-9).all(), name
     # Documented gaps only: % of revenue where a firm's total revenue is not sourced, HBM cap in 2024.
     gaps = table[~np.isfinite(table.value)]
-    assert set(gaps.metric) <= {"revenue_at_risk_pct_of_revenue", "domestic_hbm_capacity_units"}
+    assert set(gaps.metric) <= {"revenue_at_risk_pct_of_revenue", "domestic_hbm_capacity_units",
+                                "domestic_capacity_units"}
+    assert set(gaps[gaps.metric != "revenue_at_risk_pct_of_revenue"].year) <= {2024}
     assert set(gaps[gaps.metric == "revenue_at_risk_pct_of_revenue"].entity) <= {"Broadcom", "Texas Instruments"}
 
 

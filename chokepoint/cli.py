@@ -1,4 +1,4 @@
-"""Command line: `python -m chokepoint run|params|validate|drivers|seek`."""
+"""Command line: `python -m chokepoint run|params|validate|check|drivers|seek`."""
 from __future__ import annotations
 
 import argparse
@@ -8,7 +8,7 @@ import sys
 
 from chokepoint.data import DataError, get_database, run_query
 from chokepoint.engine import run_scenario
-from chokepoint.params import ScenarioError, load_model_inputs, preset_scenario, scenario_from_settings
+from chokepoint.params import YEARS, ScenarioError, load_model_inputs, preset_scenario, scenario_from_settings
 from chokepoint.uncertainty import MAX_DRAWS, QUANTILE_COLUMNS, SEEK_LEVERS, band_table, drivers, run_draws, seek
 from chokepoint.validation import validation_table
 
@@ -65,7 +65,7 @@ def _scenario_options(command) -> None:
 def _metric_options(command) -> None:
     command.add_argument("--metric", required=True, help="a metric of the tidy table, e.g. china_share_value")
     command.add_argument("--entity", required=True, help="e.g. Nvidia, Domestic (all), All")
-    command.add_argument("--year", required=True, type=_bounded_int("--year", 2024, 2030))
+    command.add_argument("--year", required=True, type=_bounded_int("--year", YEARS[0], YEARS[-1]))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -95,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("params", help="list every parameter with default, range, unit and basis")
     validate = commands.add_parser("validate", help="print the validation table")
     validate.add_argument("--format", choices=("table", "csv"), default="table")
+    commands.add_parser("check", help="plausibility properties over the whole lever square; exit 1 if one fails")
     return parser
 
 
@@ -159,6 +160,16 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 sys.stdout.write(table[cols].to_string(index=False, float_format=lambda v: f"{v:,.3g}") + "\n")
             return 0 if table["passed"].all() else 1
+        elif args.command == "check":
+            from chokepoint.check import run_checks
+
+            checks = run_checks(inputs)
+            for c in checks:
+                sys.stdout.write(f"{'pass' if c.passed else 'FAIL'}  {c.name:15s} {c.what}\n      {'':15s} {c.measured}\n")
+            failed = [c.name for c in checks if not c.passed]
+            sys.stdout.write(f"{len(checks) - len(failed)} of {len(checks)} plausibility checks pass"
+                             + (f"; failing: {', '.join(failed)}\n" if failed else "\n"))
+            return 1 if failed else 0
     except ScenarioError as exc:
         sys.stderr.write(f"chokepoint: error: {exc}\n")
         return 2

@@ -273,6 +273,8 @@ def simulate(levers: LeverPaths, p: Mapping[str, np.ndarray], inputs: ModelInput
         if installed is not None:
             dom_delta = dom_delta + kappa * np.log(installed / installed0)
         delta[:, DOM] = dom_delta[:, None] if np.ndim(dom_delta) else dom_delta
+        if year >= 2025:
+            delta[:, 3] += p["cambricon_gain_2025"]
         utility = log_open0 + delta
         weights = np.exp(utility - utility.max(axis=1, keepdims=True))
         open_shares = weights / weights.sum(axis=1, keepdims=True)

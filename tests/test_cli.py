@@ -1,6 +1,7 @@
 """The command line, as analysts and scripts use it."""
 import io
 import json
+import re
 import subprocess
 import sys
 
@@ -79,3 +80,23 @@ def test_validate_prints_each_target_with_pass():
                    "nvidia_share_2025", "grey_units_2024", "equipment_china_change_2025"):
         line = next(l for l in result.stdout.splitlines() if l.strip().startswith(target))
         assert line.rstrip().split()[-3] == "pass" or " pass " in line
+
+
+def test_check_lists_each_plausibility_property_and_passes():
+    result = cli("check")
+    assert result.returncode == 0, result.stderr
+    for name in ("accounts", "calibration", "history", "smuggling_leak", "smuggling_bound", "push_builds",
+                 "captive_floor", "monotone", "continuity", "ladder", "revenue_share"):
+        assert re.search(rf"^pass  {name}\b", result.stdout, re.M), name
+    assert "11 of 11 plausibility checks pass" in result.stdout
+
+
+def test_check_fails_when_a_rung_loosens_a_control_its_regime_kept(inputs):
+    import dataclasses
+
+    from chokepoint.check import run_checks
+    ladder = dict(inputs.ladder)
+    ladder["hbm"] = ladder["hbm"].copy()
+    ladder["hbm"][1] = 0.0  # the H200 rung reopening HBM imports: the Model 1 mistake
+    checks = {c.name: c for c in run_checks(dataclasses.replace(inputs, ladder=ladder))}
+    assert not checks["ladder"].passed

@@ -7,33 +7,72 @@ from chokepoint.ui import resources, shell
 
 context = shell.page_context()
 
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _corners(data_version: str):
+    """The corner table; ~10 ms, once per data version (a process-wide, immutable list of dicts)."""
+    from chokepoint.corners import corner_rows
+    return corner_rows(context.inputs)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _checks(data_version: str):
+    """The plausibility checks over 1,111 settings; ~1 s, once per data version."""
+    from chokepoint.check import check_table
+    return check_table(context.inputs)
+
+
 st.title("Methodology & sources")
 shell.scenario_caption(context)
 st.markdown(f"""
-**The model (version {MODEL_VERSION}), in plain words.** For each year 2024–2030:
+**The model (version {MODEL_VERSION}), in plain words.** For each year 2024–2032; 2024 is calibrated, 2025 and
+2026 are replayed as they happened (within each year, the regime of each part of the year), and the levers act
+from 2027.
 
-1. **Demand.** China wants to spend a budget on AI accelerators: ~$22B in 2024, ~$40B in 2025, then growing
-   (default 36% a year, from Bernstein's $37B → $69B). This is *desired* spend; what cannot be served is unmet demand.
-2. **Policy gates.** A mandated domestic-only segment grows with `self_reliance`; an informal gate makes US parts less
-   attractive; US licences decide which chips may ship, how many, and with what fee (`export_controls`).
-3. **Choice.** In the open segment buyers choose by a logit pivoted on 2024's shares, moved only by price-performance
-   changes and the domestic ecosystem growing with its installed base (where CUDA lock-in erodes).
-4. **Domestic supply.** Wafers × share for AI × good dies (yield learning by Wright's law, slowed by tool controls)
-   plus stockpiled TSMC dies, capped by HBM (imported stock, imports while allowed, domestic HBM).
-5. **Grey channel.** Smuggling grows with the gap between frontier and legal parts and shrinks with enforcement.
-6. **Rationing.** A vendor cannot sell beyond capacity or licences; rationed open-segment buyers turn to the other
-   side where they can.
-7. **Revenue.** Nvidia and AMD: data-centre sales plus other China revenue; other designers: base China revenue less
-   an exposure that grows with controls and substitution; equipment makers: China's tool spend × foreign share ×
-   (1 − share blocked by licences). Revenue at risk = counterfactual (no controls, no push) − scenario.
-8. **Worldwide.** Rest-of-world spend is exogenous; Nvidia's rest-of-world share is a judgment parameter.
+1. **One set of accounts.** China's *desired* AI-chip spend (~$22B in 2024, ~$40B in 2025, then +36% a year to
+   2028 and +20% after) = legal US/allied sales + domestic sales + grey-market (smuggled) sales + unmet demand, in
+   every year of every scenario. 2024's realised spend equals its desired spend and reproduces the calibrated shares.
+2. **Captive demand.** In-house accelerators (T-Head, Kunlunxin), state buyers and installed-base lock-in buy
+   domestic parts whatever the controls (the captive floor, 10%); `self_reliance` adds a mandated segment that
+   bites only at a strong push and moves halfway to its target each year.
+3. **Choice.** The open segment chooses by a logit pivoted on 2024's shares, moved by price-performance (the best
+   legal US part, net of any fee), an informal preference against US parts, and the domestic ecosystem growing with
+   its installed base (where CUDA lock-in erodes).
+4. **The lever ladder.** Each `export_controls` rung sets the chip terms *and* the tool, HBM and enforcement levels
+   its regime actually imposes (the H200 rung keeps the Dec-2024 tool and HBM rules). `self_reliance` rungs set
+   China's import gate: the share of licensed US parts customs and guidance let in (2026: ~2%).
+5. **Grey channel.** Smuggling grows with the gap between the frontier and the best legal part and with what
+   licences and customs withhold, saturating below a physical ceiling that enforcement shrinks, and never more than
+   half of the demand for US parts. Calibrated to CNAS (~140k chips, 2024), the FT (≥$1B a quarter, 2025), DOJ cases.
+6. **Domestic supply.** Advanced wafers × AI share × good dies (Wright's-law yield learning, slowed by tool
+   controls) plus the TSMC-made die bank, capped by HBM: the imported stock (drawn down until gone), imports while
+   allowed, and domestic HBM. The push funds wafers and HBM with a one-year lag, up to ceilings.
+7. **Rationing.** Domestic vendors serve captive and open buyers within capacity; rationed open buyers turn to US
+   parts (within licences and the gate, and partly to smugglers); blocked buyers take any domestic slack; the rest is
+   unmet.
+8. **Revenue.** Nvidia and AMD: data-centre sales plus other China revenue; other designers: latest reported China
+   revenue less an exposure to controls and substitution; equipment makers: China's tool spend × foreign share ×
+   (1 − share blocked). Revenue at risk = the no-controls, no-push run − the scenario, split between the levers by a
+   Shapley split; in % of the revenue the firm would have had that year (revenue outside China grown from the
+   latest reported year, plus the counterfactual China revenue).
+9. **Worldwide.** Rest-of-world spend is exogenous; Nvidia's rest-of-world share is a judgment parameter.
 
-**What drives what.** MODEL.md expects the domestic share to be supply-driven and Nvidia's China revenue
-preference-driven. In this model, from 2026 domestic output is almost always capped by HBM (wafer capacity has
-slack), so SMIC capacity, yield and learning barely move the outputs, while HBM output and growth, budget growth,
-the informal import gate and smuggling do. The live tornado on the **Uncertainty & drivers** page shows the ranking
-for any output and year.
+**What drives what.** Domestic output is supply-driven (HBM output and its growth, the imported HBM stock, the push
+that funds both), Nvidia's China revenue is gate- and preference-driven (China's import gate, the licence terms,
+budget growth). The live tornado on the **Uncertainty & drivers** page shows the ranking for any output and year.
 """)
+
+st.subheader("Model 2 — what changed and why")
+st.markdown("Model 1.1's numbers did not survive the settings an analyst tries first. The same settings today "
+            "(computed live from the model and data on screen):")
+st.dataframe(_corners(context.inputs.data_version), hide_index=True, width="stretch",
+             column_config={"setting": "Setting", "model_1_1": "Model 1.1 said", "model_2": f"Model {MODEL_VERSION} says"})
+
+st.subheader("Plausibility checks over the whole lever square")
+st.caption("`python -m chokepoint check` prints the same table and fails if a property fails.")
+checks = _checks(context.inputs.data_version).copy()
+checks["result"] = checks.passed.map({True: "pass", False: "FAIL"})
+st.dataframe(checks[["name", "what", "measured", "result"]], hide_index=True, width="stretch")
 
 st.subheader("Levers and their regimes")
 for lever in ("export_controls", "self_reliance"):
@@ -45,7 +84,7 @@ parameters["basis"] = [b if b == "judgment" else f"{b}: {s}" for b, s in zip(par
 st.dataframe(parameters[["group", "name", "label", "default", "low", "high", "unit", "basis", "note"]],
              hide_index=True, width="stretch")
 
-st.subheader("Validation: the 2024 calibration and 2025 replay against published figures")
+st.subheader("Validation: the 2024 calibration and the 2025–2026 replay against published figures")
 validation = resources.validation().copy()
 validation["result"] = validation.passed.map({True: "pass", False: "FAIL"})
 validation["sources"] = [resources.cite(s) if s else "not in the reference facts (labelled judgment)"
@@ -98,4 +137,10 @@ st.markdown("""
 - Revenue is counted as filed (gross); US licence fees are shown separately.
 - US vendors' share of *realised* spend can tick up slightly when tighter tool and HBM controls shrink domestic
   output; the model guarantees only that tighter controls never raise US vendors' legal sales.
+- Desired spend is exogenous: under strict settings much of it goes unmet (China's compute shortage), and the
+  no-controls counterfactual behind revenue at risk serves all of it. Published forecasts of China's market
+  ($54B in 2026, $189B in 2029, Frost & Sullivan) bracket the desired path.
+- Domestic vendors share one pool of wafers and HBM; Cambricon's 2025 rise is a calibrated preference step.
+- Revenue at risk in % grows each firm's revenue outside China from its latest reported year at a judgment rate
+  (Nvidia: with the rest-of-world market); Broadcom's and TI's totals are not sourced, so their % is a gap.
 """)

@@ -89,8 +89,8 @@ def test_empty_file_and_ragged_row(data_copy):
     from chokepoint.data import DEFAULT_DATA_DIR
     shutil.copy(DEFAULT_DATA_DIR / "presets.csv", data_copy / "presets.csv")
     path = data_copy / "regime_history.csv"
-    path.write_text(path.read_text() + "2025,1,2,judgment,,note,EXTRA\n")
-    with pytest.raises(DataError, match=r"data/regime_history.csv, row 4: more cells than header"):
+    path.write_text(path.read_text() + "2026,1,12,25,75,75,65,90,judgment,,note,EXTRA\n")
+    with pytest.raises(DataError, match=r"data/regime_history.csv, row 7: more cells than header"):
         build_database(data_copy)
 
 
@@ -121,10 +121,34 @@ def test_data_version_moves_with_model_inputs_only(data_copy):
     ("parameters.csv", lambda row: row["name"] == "budget_growth", "'budget_growth', which the model needs"),
     ("parameters.csv", lambda row: row["name"] == "eur_usd", "no row for eur_usd, which the model needs"),
     ("company_baseline.csv", lambda row: row["company"] == "Nvidia", "'Nvidia', which the model needs"),
-    ("regime_history.csv", lambda row: row["year"] == "2025", "must hold exactly the years 2024 and 2025"),
+    ("regime_history.csv", lambda row: row["year"] == "2025", "must hold exactly the years 2024-2026"),
+    ("regime_history.csv", lambda row: row["year"] == "2025" and row["start_month"] == "5",
+     "2025's part starting in month 8 should start in month 5"),
 ])
 def test_a_file_missing_a_row_the_model_needs_stops_the_load_with_its_name(data_copy, file, drop, message):
     """Not a KeyError (a traceback in the app) at the first scenario run: a data problem, named, at load."""
     rewrite(data_copy / file, lambda rows, fields: rows.__setitem__(slice(None), [r for r in rows if not drop(r)]))
     with pytest.raises(DataError, match=message):
+        load_model_inputs(build_database(data_copy))
+
+
+@pytest.mark.parametrize("file,mutate,message", [
+    # A lever ladder with a gap: a rung that does not say which HBM rules its regime imposes.
+    ("regime_anchors.csv", lambda rows: rows[1].__setitem__("hbm_level", ""), "export_controls anchor 25.0 needs 'hbm_level'"),
+    # A stricter rung that loosens a control a laxer one kept.
+    ("regime_anchors.csv", lambda rows: rows[2].__setitem__("equipment_level", "40"),
+     "equipment_level falls from 70 to 40 at stricter level 50"),
+    # China's gate opening as the push grows.
+    ("regime_anchors.csv", lambda rows: rows[10].__setitem__("us_import_gate", "0.5"), "us_import_gate rises at the stronger push 90"),
+    # A history year whose parts do not cover the year.
+    ("regime_history.csv", lambda rows: rows[3].__setitem__("months", "4"), "2025.s rows add up to 11, not 12"),
+    # A data row that breaks the accounts: more smuggled value in 2024 than China spent that year.
+    ("parameters.csv", lambda rows: next(r for r in rows if r["name"] == "budget_2024_usd_bn").update(
+        {"default": "12", "low": "3", "high": "26"}) or next(r for r in rows if r["name"] == "price_grey_usd_k").update(
+        {"default": "40"}) or next(r for r in rows if r["name"] == "grey_units_2024_k").update({"default": "400"}),
+     "smuggled chips in 2024"),
+])
+def test_a_model_input_that_breaks_the_model_stops_the_load_with_a_clear_message(data_copy, file, mutate, message):
+    rewrite(data_copy / file, lambda rows, fields: mutate(rows))
+    with pytest.raises(DataError, match=message.replace("(", r"\(")):
         load_model_inputs(build_database(data_copy))

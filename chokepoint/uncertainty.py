@@ -31,10 +31,13 @@ from chokepoint.params import (ADVANCED_LEVERS, HEADLINE_LEVERS, LOAD_TIME_PARAM
                                ScenarioError)
 from chokepoint.views import US_FIRMS
 
-# "Chinese industrial execution": good or bad execution moves these together (MODEL.md, Monte Carlo).
+# "Chinese industrial execution": good or bad execution moves these together (MODEL.md, Monte Carlo). Model 2
+# adds how much capacity the push builds (extra wafer and HBM growth per point of self_reliance) and how far it
+# can go (the wafer and HBM ceilings): the same execution shows in all of them.
 EXECUTION_PARAMETERS = (
     "smic_capacity_2025_kwpm", "wafer_growth_base", "ai_wafer_share_2025", "yield_2025", "learning_rate",
-    "domestic_hbm_2025_m", "domestic_hbm_growth",
+    "domestic_hbm_2025_m", "domestic_hbm_growth", "wafer_growth_per_self_reliance", "advanced_wafer_ceiling_kwpm",
+    "hbm_growth_per_self_reliance", "domestic_hbm_ceiling_m",
 )
 LOADING_PARAMETER = "execution_factor_loading"
 DEFAULT_LOADING = 0.6  # used only if data/parameters.csv lacks the row

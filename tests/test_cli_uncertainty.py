@@ -28,9 +28,10 @@ def test_run_with_draws_adds_ordered_quantiles_and_keeps_the_deterministic_value
     assert (np.diff(q, axis=1) >= -1e-9 * np.maximum(1, np.abs(q[:, 1:]))).all()
     nvidia = banded[(banded.metric == "china_share_value") & (banded.entity == "Nvidia") & (banded.year == 2028)]
     assert len(nvidia) == 1 and nvidia.p5.iloc[0] < nvidia.p95.iloc[0]
-    # rows without a band keep empty quantiles
-    hbm_2024 = table[(table.metric == "domestic_hbm_capacity_units") & (table.year == 2024)]
-    assert hbm_2024[QUANTILES].isna().all(axis=None)
+    # rows without a band keep empty quantiles (2024 is calibrated: domestic supply has no limit that year)
+    capacity_2024 = table[(table.metric == "domestic_capacity_units") & (table.year == 2024)]
+    assert len(capacity_2024) == 1 and capacity_2024.value.isna().all()
+    assert capacity_2024[QUANTILES].isna().all(axis=None)
 
 
 def test_draws_are_reproducible_and_the_seed_changes_them(tmp_path):
@@ -64,12 +65,12 @@ def test_drivers_table_and_csv():
 
 def test_seek_prints_the_value_and_a_sentence():
     result = cli("seek", "--lever", "export_controls", "--metric", "china_revenue_usd_bn", "--entity", "Nvidia",
-                 "--year", "2028", "--target", "10", "--keep", "above")
+                 "--year", "2028", "--target", "4.5", "--keep", "above")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith("value: ") and 0 < float(lines[0].split()[1]) < 100
-    assert float(lines[1].split()[1]) >= 10
-    assert "Nvidia's China revenue in 2028 is above $10bn" in lines[2]
+    assert float(lines[1].split()[1]) >= 4.5
+    assert "Nvidia's China revenue in 2028 is above $4.5bn" in lines[2]
 
 
 def test_seek_says_so_when_no_value_works_and_exits_0():
@@ -95,7 +96,7 @@ SEEK = ["seek", "--lever", "export_controls", "--metric", "china_share_value", "
     (["drivers", "--metric", "china_share_value", "--entity", "Nvidia"], "required: --year"),
     (["drivers", "--metric", "nope", "--entity", "Nvidia", "--year", "2028"], "unknown metric 'nope'"),
     (["drivers", "--metric", "china_share_value", "--entity", "Intel", "--year", "2028"], "unknown entity 'Intel'"),
-    (["drivers", "--metric", "china_share_value", "--entity", "Nvidia", "--year", "2031"], "argument --year"),
+    (["drivers", "--metric", "china_share_value", "--entity", "Nvidia", "--year", "2033"], "argument --year"),
     (["drivers", "--metric", "china_share_value", "--entity", "Nvidia", "--year", "2028", "--top", "0"],
      "argument --top"),
     (["drivers", "--metric", "china_share_value", "--entity", "Nvidia", "--year", "2028", "--set", "x=1"],

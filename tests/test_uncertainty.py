@@ -66,8 +66,9 @@ def test_band_table_has_the_required_rows_and_ordered_quantiles(inputs):
     banded = table.dropna(subset=["p5"])
     q = banded[["p5", "p25", "p50", "p75", "p95"]].to_numpy()
     assert (np.diff(q, axis=1) >= -1e-12).all()
-    # The 2024 HBM limit does not exist (imports were open): no band there, as the value is empty too.
-    assert np.isnan(pick(table, "domestic_hbm_capacity_units", "Domestic (all)", 2024).p50)
+    # 2024 is calibrated: domestic supply had no binding limit, so the value is empty and so is the band.
+    capacity_2024 = pick(table, "domestic_capacity_units", "Domestic (all)", 2024)
+    assert np.isnan(capacity_2024.value) and np.isnan(capacity_2024[list(unc.QUANTILE_COLUMNS)].astype(float)).all()
 
 
 def test_quantiles_match_numpy_percentile(inputs):
@@ -289,7 +290,7 @@ def test_the_largest_bar_equals_direct_engine_runs(inputs, metric, entity):
 
 
 def test_drivers_label_basis_and_hold_the_scenarios_overrides(inputs):
-    scenario = Scenario.create(25, 90, {"domestic_hbm_growth": 0.9}, inputs=inputs)
+    scenario = Scenario.create(25, 90, {"domestic_hbm_growth": 0.7}, inputs=inputs)
     table = unc.drivers(scenario, inputs, "domestic_share_value", "Domestic (all)", 2028, top=None)
     assert "domestic_hbm_growth" not in set(table.parameter)
     assert "execution_factor_loading" not in set(table.parameter)
@@ -312,7 +313,7 @@ def test_drivers_label_basis_and_hold_the_scenarios_overrides(inputs):
 @pytest.mark.parametrize("args,reason", [
     (("nope", "Nvidia", 2028), "unknown metric 'nope'"),
     (("china_share_value", "Intel", 2028), "unknown entity 'Intel' for china_share_value"),
-    (("china_share_value", "Nvidia", 2031), "year must be one of 2024-2030"),
+    (("china_share_value", "Nvidia", 2033), "year must be one of 2024-2032"),
 ])
 def test_drivers_reject_unknown_outputs(inputs, args, reason):
     with pytest.raises(ScenarioError, match=reason):
@@ -336,11 +337,12 @@ def test_attribution_parts_sum_to_the_total(inputs, ec, sr, reaction, company, y
 
 
 def test_attribution_with_no_policy_is_near_zero(inputs):
-    """With both levers at 0 from 2026 only the 2024-25 history (its lingering installed base) is left."""
-    none = unc.attribution(Scenario.create(0, 0, inputs=inputs), inputs, "Nvidia", 2030)
-    hawkish = unc.attribution(Scenario.create(100, 100, inputs=inputs), inputs, "Nvidia", 2030)
+    """With both levers at 0 from 2027 only the 2024-26 history (its lingering installed base, mandate and
+    capacity) is left; by the horizon it is a small fraction of what a hawkish scenario puts at risk."""
+    none = unc.attribution(Scenario.create(0, 0, inputs=inputs), inputs, "Nvidia", YEARS[-1])
+    hawkish = unc.attribution(Scenario.create(100, 100, inputs=inputs), inputs, "Nvidia", YEARS[-1])
     for part in ("us_controls_alone", "china_policy_alone", "interaction", "total"):
-        assert abs(none[part]) < 0.01 * abs(hawkish["total"]), part
+        assert abs(none[part]) < 0.02 * abs(hawkish["total"]), part
     with pytest.raises(ScenarioError, match="unknown company 'Acme'"):
         unc.attribution(Scenario.create(inputs=inputs), inputs, "Acme", 2030)
 
@@ -377,7 +379,7 @@ def check_seek(inputs, scenario, lever, metric, entity, year, target, keep):
 
 def test_seek_finds_the_export_control_level_that_keeps_nvidia_revenue_above_a_target(inputs):
     scenario = Scenario.create(inputs=inputs)
-    result = check_seek(inputs, scenario, "export_controls", "china_revenue_usd_bn", "Nvidia", 2028, 10.0, "above")
+    result = check_seek(inputs, scenario, "export_controls", "china_revenue_usd_bn", "Nvidia", 2028, 4.5, "above")
     assert result.value is not None and 0 < result.value < 100
     assert "at or below" in result.message and "US export controls" in result.message
 

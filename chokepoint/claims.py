@@ -12,7 +12,7 @@ claims.csv, one row per claim:
   - `figure`: the claim holds when the figure named in `metric` is `above`/`below` `threshold`; verdict
     "supported" when it does, "contradicted" when not.
   - `threshold`: the claim holds when the model output `metric`/`entity` (minus `versus`, if given) in `year`
-    is above/below `threshold`. The engine evaluates it on every whole-number setting of both headline
+    (a year the levers act on, FIRST_LEVER_YEAR to the horizon) is above/below `threshold`. The engine evaluates it on every whole-number setting of both headline
     levers (0-100 each, at the parameter defaults): "supported" if it holds everywhere, "contradicted" if
     nowhere, "depends on the scenario" otherwise. The sentence describes the cut along `lever` with the other
     lever held at `other_lever` (a preset name or a number), and `page` is where the dashboard link opens.
@@ -572,6 +572,10 @@ def check_claims(inputs: ModelInputs | None = None, database: Database | None = 
             if text(getattr(row, column)) == "":
                 raise DataError(f"{where}: a threshold condition needs '{column}'")
         year = int(row.year)
+        if year not in LINK_YEARS:  # the levers do not move a replayed year: check it as a model figure instead
+            raise DataError(f"{where}: a threshold condition needs a year the levers act on "
+                            f"({LINK_YEARS[0]}-{LINK_YEARS[-1]}), got {year}; for a replayed year use a figure "
+                            "condition on a model figure")
         entities = [row.entity] + ([row.versus] if text(row.versus) else [])
         units = set()
         for entity in entities:

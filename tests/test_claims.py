@@ -124,6 +124,8 @@ def test_a_selector_that_matches_no_row_names_the_claim(data_copy):
      "run=controls_off; metric=china_revenue_usd_bn", "revenue metrics are only available for run=scenario"),
     ("claims.csv", "export_controls,As announced for 2026,domestic_supply", "export_controls,nan,domestic_supply",
      "the other lever must be held at a whole number 0-100, got nan"),
+    ("claims.csv", "Domestic (all),,2030,above,0.5,", "Domestic (all),,2026,above,0.5,",
+     "a threshold condition needs a year the levers act on (2027-2032), got 2026"),
 ])
 def test_a_malformed_claims_file_is_a_named_data_problem(data_copy, file, old, new, message):
     """Not a ValueError or a silently wrong figure: the file, the claim and the problem."""

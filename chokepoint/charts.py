@@ -1,7 +1,7 @@
 """Altair chart builders: pure functions (dataframe, **options) -> alt.Chart. No Streamlit, no I/O.
 
 Conventions: one colour per vendor/company everywhere (Okabe-Ito and Paul Tol palettes, colour-blind
-safe); years are ordinal; units sit in axis titles; 2024-2025 (history) solid, projections dashed;
+safe); years are ordinal; units sit in axis titles; 2024-2026 (history, replayed) solid, projections dashed;
 the reference scenario a faint dashed line; tooltips carry value, unit and source.
 """
 from __future__ import annotations
@@ -9,7 +9,10 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from chokepoint.params import HISTORY_YEARS
 from chokepoint.specs import records, reference_records, series_records
+
+HISTORY_LABEL = f"{HISTORY_YEARS[0]}-{HISTORY_YEARS[-1] % 100:02d} replay"  # "2024-26 replay"
 
 # Inline rows stay inline (Altair would otherwise hoist them into top-level named datasets, which Streamlit
 # converts to Arrow on every rerun even when they never change).
@@ -97,7 +100,7 @@ def series_chart(frame: pd.DataFrame, *, title: str, y_title: str, unit: str,
             tooltip=[alt.Tooltip("label:N", title="Estimate"), alt.Tooltip("entity:N", title="Series"),
                      alt.Tooltip("year:O", title="Year"), alt.Tooltip("value:Q", title=y_title, format=fmt),
                      alt.Tooltip("source:N", title="Source")]))
-    subtitle = ["Solid: 2024-25 replay · dashed: projection"
+    subtitle = [f"Solid: {HISTORY_LABEL} · dashed: projection"
                 + (" · dotted: reference scenario" if reference is not None and len(reference) else "")
                 + (" · shading: P25-P75 and P5-P95 of 1,000 draws" if "bands" in datasets else "")]
     extra = [text for text, frame in (("markers: published estimates", markers),

@@ -20,9 +20,11 @@ import tempfile
 from importlib import metadata
 from pathlib import Path
 
+from chokepoint.params import FIRST_LEVER_YEAR
+
 LOGGER = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
-FIRST_PROJECTED_YEAR = 2026
+FIRST_PROJECTED_YEAR = FIRST_LEVER_YEAR  # 2024 calibrated and 2025-2026 replayed are drawn as history
 
 
 def records(frame) -> list[dict]:
@@ -30,8 +32,9 @@ def records(frame) -> list[dict]:
 
 
 def series_records(rows) -> list[dict]:
-    """Rows for the main layer of a series chart: each series split into history (to 2025) and
-    projection (from 2025, so the lines join), with a source. Accepts a DataFrame or a list of dicts."""
+    """Rows for the main layer of a series chart: each series split into history (the replayed years, to
+    FIRST_PROJECTED_YEAR - 1) and projection (from that last replayed year, so the lines join), with a source.
+    Accepts a DataFrame or a list of dicts."""
     out = []
     for row in records(rows):
         row = row if "source" in row else {**row, "source": "Chokepoint model"}

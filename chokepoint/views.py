@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from chokepoint.engine import SHARE_ENTITIES, TIDY_COLUMNS
+from chokepoint.params import FIRST_LEVER_YEAR, HISTORY_YEARS, YEARS
 
 US_FIRMS = ("Nvidia", "AMD", "Intel", "Qualcomm", "Broadcom", "Micron", "Texas Instruments",
             "Applied Materials", "Lam Research", "KLA")
@@ -130,12 +131,13 @@ def headlines(run: Run, reference: Run, year: int) -> list[Headline]:
     ]
 
 
-HEADLINE_YEARS = (2026, 2027, 2028, 2029, 2030)
+HEADLINE_YEARS = tuple(range(FIRST_LEVER_YEAR, YEARS[-1] + 1))  # the years the levers act on
 
 
-def headline_values(run: Run) -> dict[str, dict[str, float]]:
-    """The headline numbers for every projected year, as stored with a saved scenario."""
-    return {str(year): {h.key: h.value for h in headlines(run, run, year)} for year in HEADLINE_YEARS}
+def headline_values(run: Run, years=HEADLINE_YEARS) -> dict[str, dict[str, float]]:
+    """The headline numbers for every projected year, as stored with a saved scenario (or for `years`: a
+    scenario saved under an older model stored other years, e.g. 2026, a projection then and replayed now)."""
+    return {str(year): {h.key: h.value for h in headlines(run, run, year)} for year in years}
 
 
 HEADLINE_LABELS = {"nvidia_share": ("Nvidia share of China", "fraction"),
@@ -166,6 +168,24 @@ def share_takeaway(run: Run, year: int) -> str:
     direction = "down from" if nvidia < nvidia_2024 else "up from"
     return (f"By {year}, Nvidia holds {nvidia:.0%} of China's realised AI-chip spend ({direction} {nvidia_2024:.0%} "
             f"in 2024), domestic vendors {domestic:.0%} and smuggled chips {grey:.0%}; the largest supplier is {leader}.")
+
+
+def grey_takeaway(run: Run, year: int, ranges: dict[str, tuple[float, float]] | None = None) -> str:
+    """The grey channel in one year: smuggled units and what buyers pay for them, with the P5-P95 range of
+    the draws when `ranges` (metric -> (p5, p95), as resources.grey_range gives) is at hand."""
+    units = value_at(run, "china_units", "Grey market", year)
+    usd = value_at(run, "china_spend_usd_bn", "Grey market", year)
+    share = value_at(run, "china_share_value", "Grey market", year)
+
+    def span(metric, unit):
+        if not ranges or metric not in ranges:
+            return ""
+        low, high = ranges[metric]
+        return f" (P5-P95: {format_value(low, unit)}–{format_value(high, unit)})"
+
+    return (f"In {year}, about {format_value(units, 'units')} AI chips are smuggled into China"
+            f"{span('china_units', 'units')}, worth {format_value(usd, 'USD bn')}"
+            f"{span('china_spend_usd_bn', 'USD bn')} at grey-market prices: {share:.0%} of realised spend.")
 
 
 def revenue_cause_records(run: Run, year: int, measure: str = "usd") -> list[dict]:
@@ -213,9 +233,11 @@ def exposure_takeaway(run: Run, year: int) -> str:
 
 
 def risk_over_time_takeaway(run: Run) -> str:
-    start, end = run.value("revenue_at_risk_usd_bn", "Nvidia", 2025), run.value("revenue_at_risk_usd_bn", "Nvidia", 2030)
-    return (f"Nvidia's China revenue at risk goes from ${start:,.1f}B in 2025 (the H20 licence shock) to "
-            f"${end:,.1f}B in 2030 in this scenario.")
+    last_replayed, horizon = HISTORY_YEARS[-1], YEARS[-1]
+    start = run.value("revenue_at_risk_usd_bn", "Nvidia", last_replayed)
+    end = run.value("revenue_at_risk_usd_bn", "Nvidia", horizon)
+    return (f"Nvidia's China revenue at risk goes from ${start:,.1f}B in {last_replayed} (the last replayed year: "
+            f"the H200 allowed but blocked at China's customs) to ${end:,.1f}B in {horizon} in this scenario.")
 
 
 def supply_records(run: Run) -> list[dict]:

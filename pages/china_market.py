@@ -2,6 +2,7 @@
 import streamlit as st
 
 from chokepoint import views
+from chokepoint.params import HISTORY_YEARS
 from chokepoint.ui import resources, shell
 
 context = shell.page_context()
@@ -9,10 +10,14 @@ run = resources.results(context.settings)
 
 st.title("China's AI-accelerator market")
 st.markdown("Who supplies China's AI chips under this scenario: Nvidia and AMD (legal sales), Huawei, Cambricon and "
-            "other domestic vendors, and smuggled (grey-market) chips. Solid lines are the 2024–2025 replay, dashed "
-            "the projection, faint dashed the reference scenario; markers are published estimates (hover for the "
-            "source); grey rules are policy events.")
+            f"other domestic vendors, and smuggled (grey-market) chips. Solid lines are the {HISTORY_YEARS[0]}–"
+            f"{HISTORY_YEARS[-1]} replay, dashed the projection, faint dashed the reference scenario; markers are "
+            "published estimates (hover for the source); grey rules are policy events.")
 shell.scenario_caption(context)
+# The grey channel's range comes from the scenario's cached draws, which the banded share chart below needs
+# anyway; with bands off no draws are run and the central values are shown alone.
+grey_ranges = resources.grey_range(context.settings, context.year) if context.bands else None
+st.markdown(f"**Grey market:** {views.grey_takeaway(run, context.year, grey_ranges)}")
 
 by_value, by_units, sold = st.tabs(["Share by value", "Share by units", "Units sold"])
 with by_value:

@@ -2,6 +2,7 @@
 import streamlit as st
 
 from chokepoint import views
+from chokepoint.params import FIRST_LEVER_YEAR, HISTORY_YEARS, YEARS
 from chokepoint.ui import exporting, resources, shell
 
 context = shell.page_context()
@@ -12,8 +13,8 @@ st.title("Chokepoint: AI-chip export controls, in numbers you can move")
 st.markdown(
     "Move **US export controls** and **China's self-reliance push** in the sidebar. The numbers below are the "
     f"model's projection for **{context.year}**, with the change against the reference scenario "
-    f"(**{context.reference.name}**). 2024 is calibrated to published figures and 2025 replayed as it happened; "
-    "the levers act from 2026.")
+    f"(**{context.reference.name}**). {YEARS[0]} is calibrated to published figures and "
+    f"{HISTORY_YEARS[1]}–{HISTORY_YEARS[-1]} replayed as they happened; the levers act from {FIRST_LEVER_YEAR}.")
 shell.scenario_caption(context)
 downloads = st.container(horizontal=True, vertical_alignment="center")
 exporting.results_button(context, downloads)
@@ -28,6 +29,7 @@ columns = st.columns(5)
 for column, headline in zip(columns, views.headlines(run, reference, context.year)):
     column.metric(headline.label, headline.formatted(), headline.formatted_delta(), help=headline.help,
                   delta_color="off", border=True)
+st.caption(f"Grey market: {views.grey_takeaway(run, context.year)} Its range is on the China market page.")
 
 left, right = st.columns(2)
 with left:

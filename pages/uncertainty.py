@@ -3,6 +3,7 @@ import pandas as pd
 import streamlit as st
 
 from chokepoint import briefing, charts, exports, views
+from chokepoint.params import FIRST_LEVER_YEAR, YEARS
 from chokepoint.uncertainty import headline_probabilities
 from chokepoint.ui import resources, saved, shell
 
@@ -82,9 +83,10 @@ with st.form("seek"):
     a, b, c, d, e = st.columns([2, 3, 1, 1, 1])
     lever = a.selectbox("Lever", ["export_controls", "self_reliance"], key="seek_lever")
     goal = b.selectbox("Output", list(OUTPUTS), index=3, key="seek_output")
-    year = c.selectbox("Year", [2026, 2027, 2028, 2029, 2030], index=2, key="seek_year")
+    years = list(range(FIRST_LEVER_YEAR, YEARS[-1] + 1))  # the years the levers act on
+    year = c.selectbox("Year", years, index=years.index(2028), key="seek_year")
     keep = d.selectbox("Keep it", ["above", "below"], key="seek_keep")
-    target = e.number_input("Target", value=10.0, key="seek_target",
+    target = e.number_input("Target", value=5.0, key="seek_target",
                             help="Shares as fractions (0.2 = 20%), money in USD bn, units as counts")
     st.form_submit_button("Find the lever value")
 metric, entity, unit = OUTPUTS[goal]

@@ -12,7 +12,8 @@ import streamlit as st
 from chokepoint import specs, views
 from chokepoint.data import Database, get_database, run_query
 from chokepoint.engine import run_scenario
-from chokepoint.params import ModelInputs, Scenario, load_model_inputs, scenario_from_settings, text
+from chokepoint.params import (FIRST_LEVER_YEAR, YEARS, ModelInputs, Scenario, load_model_inputs, scenario_from_settings,
+                               text)
 from chokepoint.validation import validation_table
 
 Settings = tuple[tuple[str, float], ...]
@@ -83,7 +84,7 @@ def events() -> pd.DataFrame:
 
 
 @st.cache_resource(show_spinner=False)
-def markers(metric: str, entities: tuple[str, ...], years: tuple[int, int] = (2024, 2030)) -> pd.DataFrame:
+def markers(metric: str, entities: tuple[str, ...], years: tuple[int, int] = (YEARS[0], YEARS[-1])) -> pd.DataFrame:
     """Published estimates to draw on a projection: China scope only, within the chart's years."""
     frame = table("china_market_estimates", metric=metric)
     frame = frame[frame.vendor.isin(entities) & frame.year.between(*years)
@@ -133,7 +134,7 @@ CHARTS = {
         events=events(), title="Share of China's AI-accelerator market by units",
         y_title="Share of units shipped (%)", unit="fraction")),
     "units": _series_kind(_points("china_units", SHARES), lambda f, y: _charts().series_chart(
-        f["main"], reference=f["reference"], markers=markers("units", SHARES[:5]), events=events(),
+        f["main"], reference=f["reference"], markers=markers("units", SHARES), events=events(),
         title="Accelerators sold in China by vendor (units)", y_title="Units per year", unit="units")),
     "risk_over_time": _series_kind(_points("revenue_at_risk_usd_bn", RISK_COMPANIES), lambda f, y: _charts().series_chart(
         f["main"], reference=f["reference"], events=events(), height=380,
@@ -171,15 +172,24 @@ def draws(settings: Settings):
 
 @st.cache_resource(show_spinner=False, max_entries=128)
 def band_records(kind: str, settings: Settings) -> list[dict]:
-    """P5/P25/P75/P95 by year (projection years) for the series a chart draws (cached; read-only)."""
+    """P5/P25/P75/P95 by year (the years the levers act on) for the series a chart draws (cached; read-only)."""
     result = draws(settings)
     rows = []
     for metric, entity in BANDED[kind]:
-        for year in range(2026, 2031):
+        for year in range(FIRST_LEVER_YEAR, YEARS[-1] + 1):
             values = np.sort(result.values(metric, entity, year))
             p5, p25, p75, p95 = (float(np.quantile(values, q)) for q in (0.05, 0.25, 0.75, 0.95))
             rows.append({"year": year, "entity": entity, "p5": p5, "p25": p25, "p75": p75, "p95": p95})
     return rows
+
+
+@st.cache_resource(show_spinner=False, max_entries=128)
+def grey_range(settings: Settings, year: int) -> dict[str, tuple[float, float]]:
+    """P5 and P95 of the grey channel in one year: smuggled units and their value (USD bn), from the
+    scenario's cached draws (cached; read-only)."""
+    result = draws(settings)
+    return {metric: tuple(float(q) for q in np.quantile(result.values(metric, "Grey market", year), (0.05, 0.95)))
+            for metric in ("china_units", "china_spend_usd_bn")}
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)

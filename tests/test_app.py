@@ -4,7 +4,8 @@ import json
 import pytest
 from apptests import run_app
 
-from chokepoint.params import HEADLINE_LEVERS
+from chokepoint.engine import rung_levels
+from chokepoint.params import FIRST_LEVER_YEAR, HEADLINE_LEVERS, YEARS
 
 PAGES = ["pages/scenario.py", "pages/china_market.py", "pages/revenue_exposure.py", "pages/domestic_supply.py",
          "pages/methodology.py"]
@@ -81,12 +82,12 @@ def test_advanced_override_changes_results_and_lands_in_the_url():
 
 
 def test_url_values_set_the_levers():
-    at = run_app(export_controls="80", self_reliance="35", year="2030", reference="Détente")
+    at = run_app(export_controls="80", self_reliance="35", year="2032", reference="Détente")
     assert not at.exception
     assert at.slider(key="export_controls").value == 80
     assert at.slider(key="self_reliance").value == 35
-    assert at.slider(key="year").value == 2030
-    assert any("projection for **2030**" in m.value for m in at.main.markdown)
+    assert at.slider(key="year").value == 2032  # the horizon
+    assert any("projection for **2032**" in m.value for m in at.main.markdown)
     assert "reference: Détente" in at.caption[0].value
 
 
@@ -98,7 +99,8 @@ def test_url_values_set_the_levers():
     ({"export_controls": "12.5"}, "not a whole number", (12, 13)),
     ({"budget_growth": "9"}, "`budget_growth=9` is outside 0.15–0.55", (DEFAULT_EC,)),
     ({"reference": "<script>alert(1)</script>"}, "is not a preset", (DEFAULT_EC,)),
-    ({"year": "1999"}, "`year=1999` is outside 2026–2030", (DEFAULT_EC,)),
+    ({"year": "1999"}, "`year=1999` is outside 2027–2032", (DEFAULT_EC,)),
+    ({"year": "2026"}, "`year=2026` is outside 2027–2032", (DEFAULT_EC,)),  # replayed: no lever acts on it
     ({"utm_source": "mail"}, "`utm_source` is not a setting of this app", (DEFAULT_EC,)),
 ])
 def test_bad_url_values_give_a_notice_and_safe_values(query, expected, in_use):
@@ -115,3 +117,48 @@ def test_good_url_values_give_no_notice():
     at = run_app(export_controls="60", self_reliance="70", hbm_controls="80", budget_growth="0.3")
     assert not at.warning
     assert not at.exception
+
+
+def test_the_headline_year_runs_over_the_years_the_levers_act_on():
+    at = run_app()
+    year = at.slider(key="year")
+    assert (year.min, year.max) == (FIRST_LEVER_YEAR, YEARS[-1]) == (2027, 2032)
+
+
+def rung_line(at) -> str:
+    return next(c.value for c in at.sidebar.caption if c.value.startswith(f"**{at.slider(key='export_controls').value}**"))
+
+
+def test_the_export_controls_caption_names_what_the_rung_imposes(inputs):
+    at = run_app()
+    for value in (DEFAULT_EC, 100, 10):
+        if value != DEFAULT_EC:
+            at.slider(key="export_controls").set_value(value).run()
+        levels = rung_levels(value, inputs)
+        line = rung_line(at)
+        assert inputs.anchor_label("export_controls", value) in line
+        assert (f"tools {levels['equipment_controls']:.0f} · HBM {levels['hbm_controls']:.0f} · "
+                f"enforcement {levels['enforcement']:.0f}") in line, line
+    assert "tools 100 · HBM 100 · enforcement 100" in rung_line(at.slider(key="export_controls").set_value(100).run())
+
+
+def test_empty_advanced_levers_take_the_rungs_values_without_an_override(inputs):
+    at = run_app(export_controls="75")
+    levels = rung_levels(75, inputs)
+    for name in ("chip_controls", "equipment_controls", "hbm_controls", "enforcement"):
+        box = at.number_input(key=name)
+        assert box.value is None and box.placeholder == f"rung: {levels[name]:.0f}", (name, box.placeholder)
+        assert f"{name}=" not in at.caption[0].value  # an empty box sends no override
+    assert at.number_input(key="reaction").placeholder == "default 0"
+    typed = run_app(export_controls="75", hbm_controls=f"{levels['hbm_controls']:g}")
+    assert f"hbm_controls={levels['hbm_controls']:g}" in typed.caption[0].value  # a typed value is an override
+    assert metrics(typed) == metrics(at)  # ... equal to what the rung imposes, so the numbers do not move
+
+
+def test_the_china_market_page_states_the_grey_channel_with_its_range():
+    at = run_app("pages/china_market.py")
+    line = next(m.value for m in at.markdown if m.value.startswith("**Grey market:**"))
+    assert "In 2028" in line and "smuggled" in line and "P5-P95" in line and "$" in line and "B" in line
+    at.toggle(key="bands").set_value(False).run()
+    line = next(m.value for m in at.markdown if m.value.startswith("**Grey market:**"))
+    assert "P5-P95" not in line and "$" in line

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from chokepoint.engine import rung_levels
 from chokepoint.params import (ADVANCED_LEVERS, ADVANCED_PARAMETERS, HEADLINE_LEVERS, YEARS, FIRST_LEVER_YEAR,
                                ModelInputs, Scenario, preset_scenario)
 from chokepoint.store import SavedScenario
@@ -24,7 +25,9 @@ logging.getLogger("streamlit.elements.lib.policies").setLevel(logging.ERROR)
 
 DEFAULT_REFERENCE = "As announced for 2026"
 DEFAULT_YEAR = 2028
-YEAR_RANGE = (FIRST_LEVER_YEAR, YEARS[-1])
+YEAR_RANGE = (FIRST_LEVER_YEAR, YEARS[-1])  # the years the levers act on: 2024-2026 are replayed history
+# The sub-controls an export_controls rung imposes, as the sidebar names them (engine.rung_levels keys).
+RUNG_NAMES = {"equipment_controls": "tools", "hbm_controls": "HBM", "enforcement": "enforcement"}
 # Query keys the app owns; anything else in the address is reported and ignored.
 OTHER_KEYS = {"reference", "year", "bands", "scenario", "compare", "present", "step", "deck", "embed", "embed_options"}
 
@@ -102,6 +105,14 @@ def _reset() -> None:
     st.session_state.pop("address_notice", None)
 
 
+def rung_caption(value: float, inputs: ModelInputs, levels: dict[str, float] | None = None) -> str:
+    """The regime an export_controls value stands for and the tool, HBM and enforcement levels it imposes
+    (`levels`: engine.rung_levels(value, inputs), if already at hand)."""
+    levels = levels or rung_levels(value, inputs)
+    imposed = " · ".join(f"{label} {levels[name]:.0f}" for name, label in RUNG_NAMES.items())
+    return f"**{value:g}** — {inputs.anchor_label('export_controls', value)} · {imposed}"
+
+
 def _anchor_help(inputs: ModelInputs, lever: str) -> str:
     lines = [HEADLINE_LEVERS[lever].help, ""]
     lines += [f"- **{value:g}** — {label}" for value, label in inputs.anchors[lever]]
@@ -121,7 +132,8 @@ def render(inputs: ModelInputs) -> Context:
     ec = sidebar.slider(HEADLINE_LEVERS["export_controls"].label, 0, 100,
                         int(HEADLINE_LEVERS["export_controls"].default), 1, key="export_controls",
                         bind="query-params", help=_anchor_help(inputs, "export_controls"))
-    sidebar.caption(f"**{ec}** — {inputs.anchor_label('export_controls', ec)}")
+    rung = rung_levels(ec, inputs)  # np.interp on a six-rung ladder: microseconds, no model run
+    sidebar.caption(rung_caption(ec, inputs, rung))
     sr = sidebar.slider(HEADLINE_LEVERS["self_reliance"].label, 0, 100,
                         int(HEADLINE_LEVERS["self_reliance"].default), 1, key="self_reliance",
                         bind="query-params", help=_anchor_help(inputs, "self_reliance"))
@@ -143,9 +155,12 @@ def render(inputs: ModelInputs) -> Context:
 
     overrides = {}
     with sidebar.expander("Advanced levers"):
-        st.caption("Empty = follow the headline levers / the model default. Each has a documented range.")
+        st.caption("Empty = follow the headline levers / the model default (shown greyed). The chip, tool, HBM "
+                   "and enforcement levels follow the export_controls rung. Each has a documented range.")
         for name, lever in ADVANCED_LEVERS.items():
-            default = "follows export controls" if lever.default is None else f"default {lever.default:g}"
+            # An empty box sends no override, so the engine uses the rung's level (engine.scenario_levels).
+            default = (f"rung: {rung[name]:.0f}" if lever.default is None and name in rung
+                       else "follows export controls" if lever.default is None else f"default {lever.default:g}")
             value = st.number_input(f"{lever.label} (0–100)", float(lever.low), float(lever.high), None, 1.0, format="%g",
                                     key=name, bind="query-params", help=lever.help, placeholder=default)
             if value is not None:

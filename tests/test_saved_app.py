@@ -152,6 +152,14 @@ def test_links_saved_by_every_released_version_keep_opening(isolated_store):
             assert not at.exception
             assert at.slider(key="export_controls").value == round(item["settings"]["export_controls"])
             assert plain(item["name"]) in banner_text(at)
+            if version != MODEL_VERSION:  # then against now, for every year the link saved
+                assert any(f"Saved with model {version}" in w.value for w in at.warning), version
+                table = at.dataframe[0].value
+                assert sorted(set(table.year)) == sorted(int(y) for y in item["headline"])
+                assert "n/a" not in set(table.current), (version, item["id"])
+                assert (table.changed == "yes").any()  # a new model: the numbers moved
+                if "2026" in item["headline"]:
+                    assert any("2026 is now replayed as it happened" in w.value for w in at.warning)
 
 
 def test_compare_opens_a_scenario_saved_under_an_older_model(isolated_store):

@@ -8,8 +8,8 @@ import streamlit as st
 
 from chokepoint import MODEL_VERSION, views
 from chokepoint.migrations import migrate
-from chokepoint.params import (ADVANCED_LEVERS, ADVANCED_PARAMETERS, HEADLINE_LEVERS, ModelInputs, Scenario,
-                               scenario_from_settings)
+from chokepoint.params import (ADVANCED_LEVERS, ADVANCED_PARAMETERS, FIRST_LEVER_YEAR, HEADLINE_LEVERS, YEARS,
+                               ModelInputs, Scenario, scenario_from_settings)
 from chokepoint.store import (ID_PATTERN, NAME_MAX, NOTE_MAX, InvalidInput, SavedScenario, StoreError,
                               canonical_settings, removal_message)
 from chokepoint.ui import resources
@@ -183,15 +183,21 @@ def banner(saved: SavedScenario | None, modified_from: SavedScenario | None, not
         st.warning("Inputs mapped to today's model: " + "; ".join(notes) + ".")
     if saved.model_version != MODEL_VERSION or saved.data_version != inputs.data_version:
         rows = []
-        current = views.headline_values(current_run)
+        # Every year the record holds that today's model runs (its years, not today's headline years: a 1.x
+        # record holds 2026-2030, and 2026 is now replayed history).
+        years = sorted({int(y) for y in saved.headline if str(y).isdigit() and int(y) in YEARS})
+        current = views.headline_values(current_run, years)
         for year, values in saved.headline.items():
             for key, value in values.items():
                 label, unit = views.HEADLINE_LABELS.get(key, (key, ""))
-                now = current.get(year, {}).get(key, float("nan"))
+                now = current.get(str(year), {}).get(key, float("nan"))
+                changed = now != now or abs(now - value) > 1e-9 * max(1.0, abs(value))
                 rows.append({"year": int(year), "number": label, "saved": views.format_value(value, unit),
-                             "current": views.format_value(now, unit),
-                             "changed": "yes" if abs(now - value) > 1e-9 * max(1.0, abs(value)) else ""})
+                             "current": views.format_value(now, unit), "changed": "yes" if changed else ""})
+        replayed = [y for y in years if y < FIRST_LEVER_YEAR]
+        note = (f" {', '.join(map(str, replayed))} {'is' if len(replayed) == 1 else 'are'} now replayed as "
+                f"{'it' if len(replayed) == 1 else 'they'} happened, not projected." if replayed else "")
         st.warning(f"Saved with model {saved.model_version} / data {saved.data_version}; these numbers are "
-                   f"recomputed with model {MODEL_VERSION} / data {inputs.data_version}. Saved and current "
+                   f"recomputed with model {MODEL_VERSION} / data {inputs.data_version}.{note} Saved and current "
                    "headline numbers side by side:", icon=":material/history:")
         st.dataframe(rows, hide_index=True, width="stretch")

@@ -7,7 +7,7 @@
 - `drivers`: one-at-a-time low/high runs (a tornado), all in one simulate call.
 - `attribution`: a company's revenue at risk split into US controls alone, China's policy alone and their
   interaction.
-- `seek`: the lever value at which an output crosses a target.
+- `seek`: the lever value at which an output crosses a target (in a year the levers act on).
 
 The deterministic run is at the parameter defaults, which are the modes of the triangular distributions; for
 skewed ranges the mode is not the median, so a deterministic value may sit near or outside a P5-P95 band.
@@ -27,8 +27,8 @@ import pandas as pd
 
 from chokepoint.engine import (LeverPaths, Metrics, parameter_arrays, revenue_at_risk, run_scenario, simulate,
                                stack_runs, unknown_metric, year_index)
-from chokepoint.params import (ADVANCED_LEVERS, HEADLINE_LEVERS, LOAD_TIME_PARAMETERS, YEARS, ModelInputs, Scenario,
-                               ScenarioError)
+from chokepoint.params import (ADVANCED_LEVERS, FIRST_LEVER_YEAR, HEADLINE_LEVERS, LOAD_TIME_PARAMETERS, YEARS,
+                               ModelInputs, Scenario, ScenarioError)
 from chokepoint.views import US_FIRMS
 
 # "Chinese industrial execution": good or bad execution moves these together (MODEL.md, Monte Carlo). Model 2
@@ -478,6 +478,9 @@ def seek(scenario: Scenario, inputs: ModelInputs, lever: str, metric: str, entit
     if not math.isfinite(target):
         raise ScenarioError("target must be a finite number")
     unit, _ = check_metric(inputs, metric, entity, year)
+    if int(year) < FIRST_LEVER_YEAR:
+        raise ScenarioError(f"year must be one the levers act on ({FIRST_LEVER_YEAR}-{YEARS[-1]}), got {int(year)}: "
+                            f"{YEARS[0]}-{FIRST_LEVER_YEAR - 1} are replayed as they happened, whatever the levers")
 
     tol = SEEK_TOLERANCE * abs(target)  # a plateau exactly at the target meets it, despite rounding noise
 

@@ -422,6 +422,7 @@ def test_seek_hits_its_target_or_proves_none_exists(inputs, lever, case, where, 
     (dict(keep="sideways"), "keep must be 'above' or 'below'"),
     (dict(target=float("inf")), "target must be a finite number"),
     (dict(metric="nope"), "unknown metric 'nope'"),
+    (dict(year=2026), "year must be one the levers act on \\(2027-2032\\), got 2026"),
 ])
 def test_seek_rejects_bad_arguments(inputs, kwargs, reason):
     args = dict(lever="export_controls", metric="china_share_value", entity="Nvidia", year=2028, target=0.2,

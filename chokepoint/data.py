@@ -203,7 +203,8 @@ SCHEMAS: dict[str, Table] = {
             (
                 _c("company", choices=COMPANIES),
                 _c("kind", choices=("Chip designer", "Equipment maker")),
-                _c("base_fiscal_year"), _c("currency", choices=("USD", "EUR", "JPY")),
+                _c("base_fiscal_year"), _c("base_calendar_year", "int", low=2015, high=2026),
+                _c("currency", choices=("USD", "EUR", "JPY")),
                 _c("china_revenue", "float", low=0), _c("total_revenue", "float", required=False, low=0),
                 _c("china_basis"), _c("status", choices=("reported", "derived")),
                 _c("source_ids", "ids"), _c("note", required=False),

@@ -376,9 +376,19 @@ def _revenue(out, levers: LeverPaths, p, inputs: ModelInputs, years, sr, equipme
     n = levers.chip.shape[0]
     year_index = years - YEARS[0]
     ramp = np.minimum(1.0, year_index / 6.0)
-    exposure = ramp * (p["designer_controls_exposure"][:, None] * _mean(levers.chip, inputs.segment_weights[None]) / 100.0
-                       + p["designer_substitution_exposure"][:, None] * sr / 100.0)
-    keep = np.clip(1.0 - exposure, 0.0, 1.0)
+    chip = _mean(levers.chip, inputs.segment_weights[None])
+
+    def keep_of(chip, sr):
+        exposure = ramp * (p["designer_controls_exposure"][:, None] * chip / 100.0
+                           + p["designer_substitution_exposure"][:, None] * sr / 100.0)
+        return np.clip(1.0 - exposure, 0.0, 1.0)
+
+    # A baseline figure describes what happened in its base year, under the recorded regime: every run
+    # (counterfactuals too) is scaled from the recorded history's level in that year.
+    recorded = {k: np.broadcast_to(_mean(np.stack([lever_paths_history(inputs)[k]]), inputs.segment_weights[None]),
+                                   (n, len(years))) for k in ("chip", "equipment", "self_reliance")}
+    keep = keep_of(chip, sr)
+    keep_recorded = keep_of(recorded["chip"], recorded["self_reliance"])
 
     # Worldwide: rest-of-world spend is exogenous; grey-market parts are Nvidia parts bought abroad.
     row_share = p["nvidia_row_share"]
@@ -398,28 +408,43 @@ def _revenue(out, levers: LeverPaths, p, inputs: ModelInputs, years, sr, equipme
     revenue["Nvidia"] = out["value"][:, :, 0] + p["nvidia_non_dc_china_2024_usd_bn"][:, None] * 1e9 * keep
     revenue["AMD"] = out["value"][:, :, 1] + p["amd_non_dc_china_2024_usd_bn"][:, None] * 1e9 * keep
     for company, china, _ in inputs.designers:
-        if company not in revenue:
-            revenue[company] = (china * 1e9) * keep
+        if company not in revenue:  # the baseline describes its base year: scale from there
+            revenue[company] = (china * 1e9) * keep / keep_recorded[:, _base_index(inputs, company), None]
 
     # Equipment makers: foreign tools' share of China's equipment spend, less what licences block.
-    srf = sr / 100.0
-    growth = p["equipment_spend_growth_base"][:, None] + p["equipment_spend_growth_per_self_reliance"][:, None] * srf
-    growth[:, 0] = 0.0
-    spend = p["china_equipment_spend_2024_usd_bn"][:, None] * 1e9 * np.cumprod(1.0 + growth, axis=1)
-    push = np.cumsum(np.where(year_index > 0, srf, 0.0), axis=1)
-    tool_max, tool0 = p["domestic_tool_share_max"][:, None], p["domestic_tool_share_2024"][:, None]
-    domestic_tools = tool_max - (tool_max - tool0) * np.exp(-p["domestic_tool_speed"][:, None] * push)
-    blocked = p["equipment_blocked_max"][:, None] * (equipment / 100.0) ** 2
-    foreign_sales = spend * (1.0 - domestic_tools) * (1.0 - blocked)
-    reference = (p["china_equipment_spend_2024_usd_bn"] * 1e9 * (1.0 - p["domestic_tool_share_2024"])
-                 * (1.0 - p["equipment_blocked_max"] * (inputs.history[YEARS[0]][0]["equipment"] / 100.0) ** 2))
-    index = foreign_sales / reference[:, None]
+    def equipment_sales(sr, equipment):
+        """Foreign tool makers' China sales: China's tool spend x foreign share x (1 - share blocked)."""
+        srf = sr / 100.0
+        growth = p["equipment_spend_growth_base"][:, None] + p["equipment_spend_growth_per_self_reliance"][:, None] * srf
+        growth[:, 0] = 0.0
+        spend = p["china_equipment_spend_2024_usd_bn"][:, None] * 1e9 * np.cumprod(1.0 + growth, axis=1)
+        push = np.cumsum(np.where(year_index > 0, srf, 0.0), axis=1)
+        tool_max, tool0 = p["domestic_tool_share_max"][:, None], p["domestic_tool_share_2024"][:, None]
+        domestic_tools = tool_max - (tool_max - tool0) * np.exp(-p["domestic_tool_speed"][:, None] * push)
+        blocked = p["equipment_blocked_max"][:, None] * (equipment / 100.0) ** 2
+        return spend, spend * (1.0 - domestic_tools) * (1.0 - blocked)
+
+    spend, foreign_sales = equipment_sales(sr, equipment)
+    _, foreign_recorded = equipment_sales(recorded["self_reliance"], recorded["equipment"])
+    out["equipment_spend"] = spend
+    out["foreign_equipment_sales"] = foreign_sales
     for company, china, total in inputs.equipment_makers:
-        revenue[company] = (china * 1e9) * index
+        revenue[company] = (china * 1e9) * foreign_sales / foreign_recorded[:, _base_index(inputs, company), None]
     out["revenue"] = revenue
     # Growth of each firm's revenue outside China (the denominator of revenue at risk in %), computed by
     # Metrics only when that metric is asked for: Nvidia with the rest-of-world market, the others at a rate.
     out["row_index"] = row_index
+
+
+def lever_paths_history(inputs: ModelInputs) -> dict[str, np.ndarray]:
+    """The recorded levers of the history years (years, segments); lever years repeat the last history year
+    (only history years are read from this)."""
+    return lever_paths(Scenario(0.0, 0.0), inputs)
+
+
+def _base_index(inputs: ModelInputs, company: str) -> int:
+    """The model year a company's baseline describes; a baseline older than 2024 is taken as the 2024 level."""
+    return YEARS.index(min(max(inputs.base_years.get(company, YEARS[0]), YEARS[0]), HISTORY_YEARS[-1]))
 
 
 def parameter_arrays(inputs: ModelInputs, overrides: Mapping[str, float], n: int) -> dict[str, np.ndarray]:
@@ -526,6 +551,7 @@ class Metrics:
                  ("captive_segment", "All", "fraction"),
                  ("us_blocked_demand_usd_bn", "US vendors", "USD bn"),
                  ("china_import_gate", "US vendors", "fraction"),
+                 ("china_equipment_spend_usd_bn", "China", "USD bn"),
                  ("licence_availability", "US vendors", "fraction")]
         for company in self.raw["revenue"]:
             rows += [(m, company, u) for m, u in _COMPANY_METRICS]
@@ -567,6 +593,7 @@ class Metrics:
             "domestic_hbm_stacks": lambda: self._block0("domestic_hbm_stacks"),
             "us_blocked_demand_usd_bn": lambda: self._block0("us_blocked") / 1e9,
             "china_import_gate": lambda: self._block0("import_gate"),
+            "china_equipment_spend_usd_bn": lambda: self._block0("equipment_spend") / 1e9,
             "licence_availability": lambda: self._block0("licence_availability"),
         }
         if metric in simple:
@@ -599,7 +626,8 @@ class Metrics:
                     "amd_revenue_growth" if company == "AMD" else "designer_revenue_growth")
             rate = self.raw["params"][name][: self.runs] if "params" in self.raw else np.full(
                 self.runs, self.inputs.parameters[name].default)
-            index = (1.0 + rate[:, None]) ** (np.asarray(YEARS, dtype=float) - YEARS[0])[None, :]
+            base_year = self.inputs.base_years.get(company, YEARS[0])
+            index = (1.0 + rate[:, None]) ** (np.asarray(YEARS, dtype=float) - base_year)[None, :]
         return (total - china) * 1e9 * index
 
     def at(self, metric: str, entity: str, year: int) -> np.ndarray:

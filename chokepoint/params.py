@@ -109,6 +109,7 @@ class ModelInputs:
     presets: Mapping[str, tuple[float, float, str]]
     designers: tuple[tuple[str, float, float], ...]  # (company, china_revenue_usd_bn, total_usd_bn|nan)
     equipment_makers: tuple[tuple[str, float, float], ...]
+    base_years: Mapping[str, int]  # the calendar year each company's baseline figures describe
 
     def defaults(self) -> dict[str, float]:
         return {name: p.default for name, p in self.parameters.items()}
@@ -210,6 +211,7 @@ def load_model_inputs(database: Database | None = None) -> ModelInputs:
         segment_weights=weights,
         presets=presets,
         designers=companies("Chip designer"),
+        base_years={r.company: int(r.base_calendar_year) for r in baseline.itertuples(index=False)},
         equipment_makers=companies("Equipment maker"),
     )
     _check_complete(inputs)

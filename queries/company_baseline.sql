@@ -1,8 +1,8 @@
 -- company_baseline: each company's base-year China and total revenue converted to USD bn.
 -- Parameters: $eur_usd (USD per EUR), $jpy_usd (USD per 100 JPY).
--- Columns: company, kind, base_fiscal_year, china_revenue_usd_bn, total_revenue_usd_bn,
+-- Columns: company, kind, base_fiscal_year, base_calendar_year, china_revenue_usd_bn, total_revenue_usd_bn,
 --          china_basis, status, source_ids, note
-SELECT company, kind, base_fiscal_year,
+SELECT company, kind, base_fiscal_year, base_calendar_year,
        china_revenue * fx AS china_revenue_usd_bn,
        total_revenue * fx AS total_revenue_usd_bn,
        china_basis, status, source_ids, note

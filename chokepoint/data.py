@@ -188,12 +188,24 @@ SCHEMAS: dict[str, Table] = {
             extra_checks=(_check_basis_has_sources,),
         ),
         Table(
+            "backtest_vintages",
+            (
+                _c("name"), _c("known_from", "int", low=2025, high=2026), _c("prior", "float"),
+                _c("basis", choices=BASIS), _c("source_ids", "ids", required=False), _c("note"),
+            ),
+            key=("name",),
+            extra_checks=(_check_basis_has_sources,),
+        ),
+        Table(
             "validation_targets",
             (
-                _c("target_id"), _c("description"), _c("metric"), _c("entity"),
-                _c("year", "int", low=2024, high=2032), _c("published_value", "float"),
+                _c("target_id"), _c("description"), _c("kind", choices=("calibration", "out-of-sample")),
+                _c("metric"), _c("entity"),
+                _c("year", "int", low=2024, high=2032), _c("base_year", "int", required=False, low=2024, high=2032),
+                _c("published_value", "float"),
                 _c("low", "float"), _c("high", "float"), _c("unit"), _c("basis", choices=BASIS),
                 _c("source_ids", "ids", required=False), _c("note", required=False),
+                _c("fitted_by", required=False), _c("explanation", required=False),
             ),
             key=("target_id",),
             extra_checks=(_check_basis_has_sources,),

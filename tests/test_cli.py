@@ -73,13 +73,31 @@ def test_params_lists_every_parameter_with_basis():
     assert "judgment" in result.stdout and "sourced: F053" in result.stdout
 
 
-def test_validate_prints_each_target_with_pass():
+def test_validate_prints_each_target_with_its_kind_and_explains_failures():
     result = cli("validate")
-    assert result.returncode == 0, result.stdout
+    assert result.returncode == 0, result.stdout + result.stderr
     for target in ("nvidia_china_revenue_fy2025", "domestic_units_2025", "cambricon_units_2025",
                    "nvidia_share_2025", "grey_units_2024", "equipment_china_change_2025"):
         line = next(l for l in result.stdout.splitlines() if l.strip().startswith(target))
-        assert line.rstrip().split()[-3] == "pass" or " pass " in line
+        assert "calibration" in line and " pass " in line
+    failing = [l for l in result.stdout.splitlines() if " FAIL " in l]
+    for line in failing:
+        assert f"{line.split()[0]} (out-of-sample) fails: " in result.stdout
+    assert "out-of-sample targets pass" in result.stderr
+
+
+def test_validate_csv_has_the_documented_columns():
+    result = cli("validate", "--format", "csv")
+    frame = pd.read_csv(io.StringIO(result.stdout))
+    assert list(frame.columns) == ["target", "year", "kind", "published", "low", "high", "model", "result", "sources"]
+    assert set(frame.kind) == {"calibration", "out-of-sample"} and (frame.kind == "out-of-sample").sum() >= 10
+
+
+def test_validate_backtest_prints_the_scorecard():
+    result = cli("validate", "--backtest")
+    assert result.returncode == 0, result.stderr
+    assert "2025 (fitted with data through 2024):" in result.stdout
+    assert "2026 (fitted with data through 2025):" in result.stdout
 
 
 def test_check_lists_each_plausibility_property_and_passes():

@@ -84,15 +84,36 @@ parameters["basis"] = [b if b == "judgment" else f"{b}: {s}" for b, s in zip(par
 st.dataframe(parameters[["group", "name", "label", "default", "low", "high", "unit", "basis", "note"]],
              hide_index=True, width="stretch")
 
-st.subheader("Validation: the 2024 calibration and the 2025–2026 replay against published figures")
+st.subheader("Validation: what is evidence and what is calibration")
 validation = resources.validation().copy()
 validation["result"] = validation.passed.map({True: "pass", False: "FAIL"})
 validation["sources"] = [resources.cite(s) if s else "not in the reference facts (labelled judgment)"
                          for s in validation.source_ids]
-st.dataframe(validation[["description", "year", "published_value", "low", "high", "model_value", "unit", "result",
-                         "sources", "note"]], hide_index=True, width="stretch")
+evidence = validation[validation.kind == "out-of-sample"]
+st.markdown(f"**Out-of-sample: {int(evidence.passed.sum())} of {len(evidence)} pass.** No parameter was set from "
+            "these figures; each band is the sources' own spread. A target that fails is shown failing, with why.")
+st.dataframe(evidence[["description", "year", "published_value", "low", "high", "model_value", "unit", "result",
+                       "explanation", "sources", "note"]], hide_index=True, width="stretch")
+calibration = validation[validation.kind == "calibration"]
+st.markdown(f"**Calibration: {len(calibration)} targets, shown, never counted as evidence.** A parameter was fitted "
+            "to each (the last column says which), so agreement here is by construction.")
+st.dataframe(calibration[["description", "year", "published_value", "low", "high", "model_value", "unit", "result",
+                          "fitted_by", "sources"]], hide_index=True, width="stretch")
 st.caption("Known conflict, explained rather than forced: IDC's 2025 Nvidia unit share (55%, 2.2M cards) cannot be "
            "reconciled with Nvidia's revenue filings at H20 prices; it most likely counts gaming and workstation cards.")
+
+st.subheader("Backtest: the model's track record")
+st.markdown("As a forecaster publishes a scorecard: for 2025, every input set with data from 2025 or later takes "
+            "the value it had before (the list below); the recorded 2025 regime is replayed and each 2025 target "
+            "scored. Then the same with data through 2025, for 2026. `python -m chokepoint validate --backtest` "
+            "prints the same.")
+card = resources.backtest_card().copy()
+scores = resources.backtest_scorecard()
+st.markdown(" · ".join(f"**{r.year}** (data through {r.fitted_through}): {r.inside} of {r.targets} inside their "
+                       f"band, median error {r.median_abs_error:.0%}" for r in scores.itertuples()))
+card["result"] = card.inside.map({True: "inside", False: "outside"})
+st.dataframe(card[["year", "description", "kind", "published_value", "low", "high", "model_value", "result",
+                   "reverted"]], hide_index=True, width="stretch")
 
 st.subheader("Broad-semiconductor check against BCG (March 2020)")
 bcg_rows = []

@@ -62,6 +62,19 @@ def validation() -> pd.DataFrame:
 
 
 @st.cache_resource(show_spinner=False)
+def backtest_card() -> pd.DataFrame:
+    """The backtest scorecard rows (two refits, ~10 ms), once per process."""
+    from chokepoint.validation import backtest
+    return backtest(model_inputs(), database())
+
+
+@st.cache_resource(show_spinner=False)
+def backtest_scorecard() -> pd.DataFrame:
+    from chokepoint.validation import backtest_scores
+    return backtest_scores(backtest_card())
+
+
+@st.cache_resource(show_spinner=False)
 def source_titles() -> dict[str, str]:
     sources = table("sources")
     return dict(zip(sources.source_id, sources.title))

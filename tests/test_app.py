@@ -162,3 +162,28 @@ def test_the_china_market_page_states_the_grey_channel_with_its_range():
     at.toggle(key="bands").set_value(False).run()
     line = next(m.value for m in at.markdown if m.value.startswith("**Grey market:**"))
     assert "P5-P95" not in line and "$" in line
+
+
+def test_methodology_shows_model_2_corners_checks_evidence_and_backtest(inputs):
+    """The numbers an analyst asks about, on the page: the corner table, every plausibility check passing,
+    out-of-sample evidence apart from calibration, and the backtest scorecard."""
+    from chokepoint.check import run_checks
+    from chokepoint.validation import backtest, backtest_scores, validation_table
+
+    at = run_app("pages/methodology.py")
+    assert not at.exception, at.exception
+    headers = [h.value for h in at.subheader]
+    for expected in ("Model 2 — what changed and why", "Plausibility checks over the whole lever square",
+                     "Validation: what is evidence and what is calibration", "Backtest: the model's track record"):
+        assert expected in headers, headers
+    text = "\n".join(m.value for m in at.markdown)
+    table = validation_table(inputs)
+    evidence = table[table.kind == "out-of-sample"]
+    assert f"**Out-of-sample: {int(evidence.passed.sum())} of {len(evidence)} pass.**" in text
+    for row in backtest_scores(backtest(inputs)).itertuples():
+        assert f"**{row.year}** (data through {row.fitted_through}): {row.inside} of {row.targets} inside" in text
+    frames = [df.value for df in at.dataframe]
+    checks = next(f for f in frames if "measured" in f.columns)
+    assert list(checks.result) == ["pass"] * len(run_checks(inputs))
+    corners = next(f for f in frames if "model_1_1" in f.columns)
+    assert len(corners) == 7 and corners.model_2.str.len().min() > 20

@@ -183,6 +183,9 @@ def grey_takeaway(run: Run, year: int, ranges: dict[str, tuple[float, float]] | 
         low, high = ranges[metric]
         return f" (P5-P95: {format_value(low, unit)}–{format_value(high, unit)})"
 
+    if units < 500 and (not ranges or ranges.get("china_units", (0, 0))[1] < 500):
+        return (f"In {year}, no AI chips are smuggled into China in this scenario: the best US parts can be "
+                "bought legally, so nothing pulls buyers to smugglers.")
     return (f"In {year}, about {format_value(units, 'units')} AI chips are smuggled into China"
             f"{span('china_units', 'units')}, worth {format_value(usd, 'USD bn')}"
             f"{span('china_spend_usd_bn', 'USD bn')} at grey-market prices: {share:.0%} of realised spend.")

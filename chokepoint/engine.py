@@ -188,44 +188,49 @@ def simulate(levers: LeverPaths, p: Mapping[str, np.ndarray], inputs: ModelInput
     """Run the model for n runs at once. `p` maps parameter name -> array of shape (n,)."""
     n = levers.chip.shape[0]
     years = np.asarray(YEARS, dtype=float)
-    w = inputs.segment_weights[None, :, :]  # (1, years, segments)
+    # Lever values as columns, one per (year, segment) in force: a history year contributes its parts, a
+    # lever year one column. W (columns x years) turns per-column terms into month-weighted yearly ones.
+    yi, si = np.nonzero(inputs.segment_weights)
+    W = np.zeros((len(yi), N_YEARS))
+    W[np.arange(len(yi)), yi] = inputs.segment_weights[yi, si]
+    col = {k: getattr(levers, k)[:, yi, si] for k in ("chip", "equipment", "hbm", "enforcement", "self_reliance")}
     base_chip, base_sr = inputs.history[YEARS[0]][0]["chip"], inputs.history[YEARS[0]][0]["self_reliance"]
     base_enforcement = inputs.history[YEARS[0]][0]["enforcement"]
 
-    # Export-control terms per segment (anchors interpolated on the chip-control level).
+    # Export-control terms per column (anchors interpolated on the chip-control level).
     ln_ppi_frontier0 = inputs.chip_anchor_ln_ppi[0]
-    frontier_growth = np.log1p(p["us_frontier_perf_growth"])[:, None, None]
-    year_index = (years - YEARS[0])[None, :, None]
-    chip = levers.chip
+    frontier_growth = np.log1p(p["us_frontier_perf_growth"])[:, None]
+    year_index = (years - YEARS[0])[yi][None, :]
+    chip = col["chip"]
     ln_ppi = np.interp(chip, inputs.chip_anchor_values, inputs.chip_anchor_ln_ppi)
     ln_ppi = ln_ppi + (ln_ppi / ln_ppi_frontier0) * year_index * frontier_growth  # frontier parts keep improving
     fee = np.interp(chip, inputs.chip_anchor_values, inputs.chip_anchor_fee)
-    ln_ppi_eff = ln_ppi - np.log1p(p["fee_pass_through"][:, None, None] * fee)
+    ln_ppi_eff = ln_ppi - np.log1p(p["fee_pass_through"][:, None] * fee)
     availability = np.interp(chip, inputs.chip_anchor_values, inputs.chip_anchor_availability)
     price_index = np.interp(chip, inputs.chip_anchor_values, inputs.chip_anchor_price_index)
-    gate = np.interp(levers.self_reliance, inputs.gate_values, inputs.gate_open)  # China's customs and guidance
+    gate = np.interp(col["self_reliance"], inputs.gate_values, inputs.gate_open)  # China's customs and guidance
     legal_seg = availability * gate
-    legal_frac = _mean(legal_seg, w)
-    ln_ppi_year = _mean(ln_ppi_eff, w)
-    fee_year = _mean(legal_seg * fee, w) / np.maximum(legal_frac, 1e-12)
-    price_year = np.where(legal_frac > 1e-12, _mean(legal_seg * price_index, w) / np.maximum(legal_frac, 1e-12),
-                          _mean(price_index, w))
-    sr = _mean(levers.self_reliance, w)
-    equipment = _mean(levers.equipment, w)
-    hbm = _mean(levers.hbm, w)
+    legal_frac = legal_seg @ W
+    ln_ppi_year = ln_ppi_eff @ W
+    fee_year = (legal_seg * fee) @ W / np.maximum(legal_frac, 1e-12)
+    price_year = np.where(legal_frac > 1e-12, (legal_seg * price_index) @ W / np.maximum(legal_frac, 1e-12),
+                          price_index @ W)
+    sr = col["self_reliance"] @ W
+    equipment = col["equipment"] @ W
+    hbm = col["hbm"] @ W
 
-    # Grey channel: potential smuggled units per segment, saturating in the pull toward smuggling (the gap
+    # Grey channel: potential smuggled units per column, saturating in the pull toward smuggling (the gap
     # between the frontier and the best legal part, plus what licences and customs withhold), bounded by what
     # can physically be moved, which enforcement shrinks. Calibrated so 2024 gives grey_units_2024_k.
     ln_frontier = ln_ppi_frontier0 + year_index * frontier_growth
-    pull = (np.maximum(0.0, ln_frontier - ln_ppi_eff) + p["quota_gap_weight"][:, None, None] * (1.0 - legal_seg))
-    ceiling = p["grey_ceiling_k"][:, None, None] * 1e3 * (
-        1.0 - p["enforcement_effect"][:, None, None] * levers.enforcement / 100.0)
+    pull = (np.maximum(0.0, ln_frontier - ln_ppi_eff) + p["quota_gap_weight"][:, None] * (1.0 - legal_seg))
+    ceiling = p["grey_ceiling_k"][:, None] * 1e3 * (
+        1.0 - p["enforcement_effect"][:, None] * col["enforcement"] / 100.0)
     ceiling0 = p["grey_ceiling_k"] * 1e3 * (1.0 - p["enforcement_effect"] * base_enforcement / 100.0)
     grey0 = np.minimum(p["grey_units_2024_k"] * 1e3, 0.95 * ceiling0)
-    pull0 = pull[:, 0, 0]
+    pull0 = pull[:, 0]
     grey_rate = -np.log1p(-grey0 / ceiling0) / np.maximum(pull0, 1e-9)
-    grey_potential = _mean(ceiling * (1.0 - np.exp(-grey_rate[:, None, None] * pull)), w)
+    grey_potential = (ceiling * (1.0 - np.exp(-grey_rate[:, None] * pull))) @ W
     price_grey = p["price_grey_usd_k"] * 1e3
 
     # Calibration: 2024 value shares of the legal and domestic market, smuggled chips on top, inside the
@@ -355,8 +360,8 @@ def simulate(levers: LeverPaths, p: Mapping[str, np.ndarray], inputs: ModelInput
         out["us_wanted"][:, i] = us_wanted
         out["us_blocked"][:, i] = blocked
 
-    out["import_gate"] = _mean(gate, w)
-    out["licence_availability"] = _mean(availability, w)
+    out["import_gate"] = gate @ W
+    out["licence_availability"] = availability @ W
     _revenue(out, levers, p, inputs, years, sr, equipment)
     return out
 

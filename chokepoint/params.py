@@ -104,6 +104,7 @@ class ModelInputs:
     gate_values: np.ndarray  # self_reliance anchor values
     gate_open: np.ndarray  # share of licensed US parts China's customs and guidance let in, at those values
     anchors: Mapping[str, tuple[tuple[float, str], ...]]
+    anchor_sources: Mapping[str, tuple[tuple[str, ...], ...]]  # per lever, per anchor: its source ids
     history: Mapping[int, tuple[Mapping[str, float], ...]]  # year -> segments (months, chip, ..., self_reliance)
     segment_weights: np.ndarray  # (years, segments): share of each year in each segment
     presets: Mapping[str, tuple[float, float, str]]
@@ -203,6 +204,8 @@ def load_model_inputs(database: Database | None = None) -> ModelInputs:
                 "hbm": chip["hbm_level"].to_numpy(float), "enforcement": chip["enforcement_level"].to_numpy(float)},
         gate_values=self_rel["value"].to_numpy(float),
         gate_open=self_rel["us_import_gate"].to_numpy(float),
+        anchor_sources={lever: tuple(tuple(s for s in text(ids).split(";") if s) for ids in frame["source_ids"])
+                        for lever, frame in (("export_controls", chip), ("self_reliance", self_rel))},
         anchors={
             "export_controls": tuple(zip(chip["value"].astype(float), chip["label"])),
             "self_reliance": tuple(zip(self_rel["value"].astype(float), self_rel["label"])),

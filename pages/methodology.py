@@ -16,6 +16,26 @@ def _corners(data_version: str):
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
+def _ladder(data_version: str):
+    """The lever ladder as a table: rung, regime, what it imposes, sources (cited in full)."""
+    import numpy as np
+
+    from chokepoint.engine import rung_levels
+    inputs, rows = context.inputs, []
+    for lever in ("export_controls", "self_reliance"):
+        for (value, label), sources in zip(inputs.anchors[lever], inputs.anchor_sources[lever]):
+            if lever == "export_controls":
+                rung = rung_levels(value, inputs)
+                imposes = (f"chips {value:g} · tools {rung['equipment_controls']:g} · HBM {rung['hbm_controls']:g} "
+                           f"· enforcement {rung['enforcement']:g}")
+            else:
+                imposes = f"import gate {np.interp(value, inputs.gate_values, inputs.gate_open):.0%}"
+            rows.append({"lever": lever, "rung": value, "regime": label, "imposes": imposes,
+                         "sources": resources.cite(";".join(sources)) if sources else "judgment"})
+    return rows
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
 def _checks(data_version: str):
     """The plausibility checks over 1,111 settings; ~1 s, once per data version."""
     from chokepoint.check import check_table
@@ -75,8 +95,10 @@ checks["result"] = checks.passed.map({True: "pass", False: "FAIL"})
 st.dataframe(checks[["name", "what", "measured", "result"]], hide_index=True, width="stretch")
 
 st.subheader("Levers and their regimes")
-for lever in ("export_controls", "self_reliance"):
-    st.markdown(f"**`{lever}`**: " + " · ".join(f"**{v:g}** {label}" for v, label in context.inputs.anchors[lever]))
+st.markdown("Each `export_controls` rung imposes the tool, HBM and enforcement levels of the regime it names (an "
+            "advanced lever left empty takes the rung's value, interpolated between rungs); each `self_reliance` "
+            "rung sets China's import gate. No stricter rung loosens a control a laxer one kept (the loader checks).")
+st.dataframe(_ladder(context.inputs.data_version), hide_index=True, width="stretch")
 
 st.subheader("Parameters")
 parameters = resources.table("model_parameters").copy()

@@ -187,3 +187,11 @@ def test_methodology_shows_model_2_corners_checks_evidence_and_backtest(inputs):
     assert list(checks.result) == ["pass"] * len(run_checks(inputs))
     corners = next(f for f in frames if "model_1_1" in f.columns)
     assert len(corners) == 7 and corners.model_2.str.len().min() > 20
+
+
+def test_the_lever_help_names_what_each_rung_imposes_and_its_sources():
+    at = run_app()
+    ec_help = at.slider(key="export_controls").help
+    assert "**25** — H200" in ec_help and "tools 70 · HBM 75 · enforcement 65" in ec_help and "F115" in ec_help
+    sr_help = at.slider(key="self_reliance").help
+    assert "**90** — 2026 as it happened" in sr_help and "2% of licensed US parts let in" in sr_help

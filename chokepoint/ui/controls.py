@@ -5,6 +5,8 @@ to defaults); this module checks the raw address first so the user sees a notice
 """
 from __future__ import annotations
 
+import numpy as np
+
 import logging
 import dataclasses
 import math
@@ -114,8 +116,20 @@ def rung_caption(value: float, inputs: ModelInputs, levels: dict[str, float] | N
 
 
 def _anchor_help(inputs: ModelInputs, lever: str) -> str:
+    """The lever's rungs: the regime each stands for, what it imposes (export controls: the tool, HBM and
+    enforcement levels of the ladder) and its sources (listed in full under Methodology & sources)."""
     lines = [HEADLINE_LEVERS[lever].help, ""]
-    lines += [f"- **{value:g}** — {label}" for value, label in inputs.anchors[lever]]
+    for (value, label), sources in zip(inputs.anchors[lever], inputs.anchor_sources[lever]):
+        levels = ""
+        if lever == "export_controls":
+            rung = rung_levels(value, inputs)
+            levels = " · " + " · ".join(f"{name} {rung[key]:g}" for key, name in RUNG_NAMES.items())
+        else:
+            gate = float(np.interp(value, inputs.gate_values, inputs.gate_open))
+            levels = f" · {gate:.0%} of licensed US parts let in"
+        cited = f" (sources: {', '.join(sources)})" if sources else " (judgment)"
+        lines.append(f"- **{value:g}** — {label}{levels}{cited}")
+    lines += ["", "Sources are listed in full on the Methodology & sources page."]
     return "\n".join(lines)
 
 

@@ -7,12 +7,15 @@ gives the same id (and the same link). Records never change once stored, except 
 Backends:
 - `DuckDBStore` (default): one file. A DuckDB file can be open read-write in only one process at a time, so
   every operation opens the file, does its work, and closes it (retrying for up to ~10 s while another
-  process holds the lock); threads of one process take turns (one lock per file). A save is committed
-  and on disk when it returns.
+  process holds the lock, once: see `_busy`); threads of one process take turns (one lock per file). A save is
+  committed and on disk when it returns. A file that cannot be written (a read-only disk, a restored backup)
+  opens read-only: everything reads, saves and archiving raise `ReadOnlyStore`.
 - `PostgresStore` (CHOKEPOINT_DATABASE_URL set): psycopg 3, autocommit, a few idle connections reused.
 
 Every value reaches the database as a bound parameter. Driver errors become `StoreError` with a short
-message that is safe to show to a user (no address, no credentials).
+message that is safe to show to a user (no address, no credentials). A row that does not hold what the app
+wrote (edited by hand, half-restored) is never fatal: lists skip it and name it (`Listing.skipped`); opening it
+raises `DamagedRecord`.
 """
 from __future__ import annotations
 
@@ -26,12 +29,13 @@ import random
 import re
 import threading
 import time
-import unicodedata
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
+
+from chokepoint.safetext import BIDI_CONTROLS, has_visible, unsafe_kind
 
 SCHEMA_VERSION = 1
 ID_PATTERN = re.compile(r"^[a-z2-7]{10}$")
@@ -51,6 +55,22 @@ class StoreError(Exception):
 
 class InvalidInput(StoreError):
     """A bad name, note, id or setting. The message names the field and the limit."""
+
+
+class ReadOnlyStore(StoreError):
+    """The store can be read but not written (a read-only disk or database account): nothing was saved."""
+
+
+class DamagedRecord(StoreError):
+    """A stored row does not hold what the app writes; it cannot be opened (lists leave it out)."""
+
+
+class Listing(list):
+    """A list of records, and the ids of the rows left out because they are damaged (`skipped`)."""
+
+    def __init__(self, items=(), skipped=()):
+        super().__init__(items)
+        self.skipped: tuple[str, ...] = tuple(skipped)
 
 
 @dataclass(frozen=True)
@@ -74,8 +94,8 @@ def canonical_settings(settings: Mapping[str, float]) -> dict[str, float]:
     if not isinstance(settings, Mapping):
         raise InvalidInput("settings must be a mapping of parameter names to numbers")
     for key in settings:
-        if not isinstance(key, str) or not key:
-            raise InvalidInput(f"setting names must be non-empty text, got {key!r}")
+        if not isinstance(key, str) or not SETTING_NAME.fullmatch(key):
+            raise InvalidInput(f"setting names must be parameter names (letters, digits, _), got {key!r:.40}")
     result: dict[str, float] = {}
     for key in sorted(settings):
         value = settings[key]
@@ -86,6 +106,9 @@ def canonical_settings(settings: Mapping[str, float]) -> dict[str, float]:
             raise InvalidInput(f"setting {key} must be a finite number, got {number!r}")
         result[key] = number + 0.0  # -0.0 + 0.0 == 0.0
     return result
+
+
+SETTING_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 
 
 def _canonical_json(value: Any) -> str:
@@ -101,23 +124,9 @@ def scenario_id(settings: Mapping[str, float], model_version: str) -> str:
 
 # Removed from names, notes and titles besides control characters and lone surrogates: Unicode noncharacters
 # (U+FDD0-U+FDEF, U+xFFFE/U+xFFFF in every plane; XML and so every chart export and briefing pack cannot hold
-# U+FFFE/U+FFFF) and the bidirectional-text controls, which reorder how the rest of a line is displayed.
-BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
-
-
-def _unsafe_kind(ch: str) -> str | None:
-    """Why `ch` is removed from user text (None: it is kept). Line breaks and tabs are handled before this."""
-    code = ord(ch)
-    if 0xFDD0 <= code <= 0xFDEF or code & 0xFFFE == 0xFFFE:
-        return "noncharacter"
-    if ch in BIDI_CONTROLS:
-        return "text-direction control"
-    category = unicodedata.category(ch)
-    if category == "Cc":
-        return "control character"
-    if category == "Cs":
-        return "lone surrogate"
-    return None
+# U+FFFE/U+FFFF) and the bidirectional-text controls (BIDI_CONTROLS), which reorder how the rest of a line is
+# displayed. The rule is chokepoint/safetext.py's, which also escapes such text where it is shown.
+_unsafe_kind = unsafe_kind
 
 
 def _normalise(text: str, keep_newlines: bool) -> str:
@@ -164,7 +173,10 @@ def clean_name(name: Any) -> str:
         raise InvalidInput(f"name has nothing left once {', '.join(removed_characters(name))} are removed (they "
                            f"cannot be displayed or exported safely); a name must be 1-{NAME_MAX} characters")
     if not 1 <= len(cleaned) <= NAME_MAX:
-        raise InvalidInput(f"name must be 1-{NAME_MAX} characters")
+        raise InvalidInput(f"name must be 1-{NAME_MAX} characters (this one has {len(cleaned)})")
+    if not has_visible(cleaned):
+        raise InvalidInput("name has no visible character (only spaces or invisible characters such as U+200B); "
+                           "type a name that can be read")
     return cleaned
 
 
@@ -173,7 +185,7 @@ def clean_note(note: Any) -> str:
     0..NOTE_MAX characters."""
     cleaned = _clean("" if note is None else note, "note", keep_newlines=True)
     if len(cleaned) > NOTE_MAX:
-        raise InvalidInput(f"note must be 0-{NOTE_MAX} characters")
+        raise InvalidInput(f"note must be 0-{NOTE_MAX} characters (this one has {len(cleaned)})")
     return cleaned
 
 
@@ -299,19 +311,82 @@ def deck_id(title: str, steps: Sequence[DeckStep], model_version: str) -> str:
     return base64.b32encode(digest).decode("ascii").lower()[:10]
 
 
+def _damaged(kind: str, row: Sequence[Any], why: str) -> DamagedRecord:
+    ident = row[0] if row and isinstance(row[0], str) and ID_PATTERN.fullmatch(row[0]) else "with a malformed id"
+    return DamagedRecord(f"the saved {kind} {ident} is damaged ({why}) and cannot be opened")
+
+
+def _text(value: Any, field: str) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"{field} is not text")
+    return value
+
+
+def _json_object(value: Any, field: str) -> dict:
+    try:
+        parsed = json.loads(_text(value, field))
+    except json.JSONDecodeError:
+        raise ValueError(f"{field} is not valid JSON") from None
+    if not isinstance(parsed, dict):
+        raise ValueError(f"{field} is not a JSON object")
+    return parsed
+
+
 def _row_to_deck(row: Sequence[Any]) -> SavedDeck:
-    id_, title, steps, model_version, created_at = row
-    return SavedDeck(id_, title, tuple(DeckStep(**step) for step in json.loads(steps)), model_version,
-                     _public_time(created_at))
+    """A deck as stored; DamagedRecord if the row does not hold what save_deck writes."""
+    try:
+        id_, title, steps, model_version, created_at = row
+        if not _valid_id(id_):
+            raise ValueError("malformed id")
+        try:
+            parsed = json.loads(_text(steps, "steps"))
+        except json.JSONDecodeError:
+            raise ValueError("steps are not valid JSON") from None
+        if not isinstance(parsed, list) or not all(isinstance(step, dict) for step in parsed):
+            raise ValueError("steps are not a list of steps")
+        built = []
+        for step in parsed:
+            if set(step) - {"ref", "title", "notes"} or not all(isinstance(step.get(k, ""), str)
+                                                                 for k in ("ref", "title", "notes")):
+                raise ValueError("a step is malformed")
+            built.append(DeckStep(step.get("ref", ""), step.get("title", ""), step.get("notes", "")))
+        return SavedDeck(id_, _text(title, "title"), tuple(built), _text(model_version, "model version"),
+                         _public_time(_text(created_at, "date")))
+    except (ValueError, TypeError) as exc:
+        raise _damaged("deck", row, str(exc)) from None
 
 
 def _row_to_record(row: Sequence[Any]) -> SavedScenario:
-    id_, name, note, settings, model_version, data_version, headline, created_at, archived = row
-    return SavedScenario(
-        id=id_, name=name, note=note, settings=json.loads(settings), model_version=model_version,
-        data_version=data_version, headline=json.loads(headline), created_at=_public_time(created_at),
-        archived=bool(archived),
-    )
+    """A saved scenario as stored; DamagedRecord if the row does not hold what save writes (settings: names and
+    finite numbers; headline: a JSON object; text where text belongs)."""
+    try:
+        id_, name, note, settings, model_version, data_version, headline, created_at, archived = row
+        if not _valid_id(id_):
+            raise ValueError("malformed id")
+        try:
+            settings = canonical_settings(_json_object(settings, "settings"))
+        except InvalidInput as exc:
+            raise ValueError(f"settings: {exc}") from None
+        return SavedScenario(
+            id=id_, name=_text(name, "name"), note=_text(note, "note"), settings=settings,
+            model_version=_text(model_version, "model version"), data_version=_text(data_version, "data version"),
+            headline=_json_object(headline, "headline"), created_at=_public_time(_text(created_at, "date")),
+            archived=bool(archived),
+        )
+    except (ValueError, TypeError) as exc:
+        raise _damaged("scenario", row, str(exc)) from None
+
+
+def _listing(rows: Sequence[Sequence[Any]], parse: Callable[[Sequence[Any]], Any]) -> Listing:
+    """Rows parsed; the damaged ones left out and named in `skipped`."""
+    items, skipped = [], []
+    for row in rows:
+        try:
+            items.append(parse(row))
+        except DamagedRecord:
+            skipped.append(row[0] if row and isinstance(row[0], str) and ID_PATTERN.fullmatch(row[0])
+                           else "(malformed id)")
+    return Listing(items, skipped)
 
 
 # --- the store ----------------------------------------------------------------------------------------------
@@ -339,13 +414,31 @@ class _Cursor:
         return self._cursor.fetchall()
 
 
+READ_ONLY_MESSAGE = ("the saved-scenario store is read-only ({why}): saved scenarios and decks open, but nothing "
+                     "can be saved or archived")
+
+
 class Store(ABC):
     """Saved scenarios. Every method raises StoreError (InvalidInput for bad input) rather than a driver error."""
+
+    read_only: bool = False
+    read_only_reason: str = ""
+
+    @property
+    def read_only_message(self) -> str:
+        """What to tell a user when the store is read-only ("" when it is not)."""
+        return READ_ONLY_MESSAGE.format(why=self.read_only_reason) if self.read_only else ""
+
+    def _check_writable(self) -> None:
+        if self.read_only:
+            raise ReadOnlyStore(self.read_only_message)
 
     def save(self, settings: Mapping[str, float], name: str, note: str, model_version: str, data_version: str,
              headline: dict) -> tuple[SavedScenario, bool]:
         """Store a scenario under its id unless that id exists. Returns (the stored record, created): when
-        the id already existed, the original record unchanged and False. Returns once committed and durable."""
+        the id already existed, the original record unchanged and False. Returns once committed and durable.
+        ReadOnlyStore if the store cannot be written."""
+        self._check_writable()
         canonical = canonical_settings(settings)
         model_version = _clean_version(model_version, "model_version")
         data_version = _clean_version(data_version, "data_version")
@@ -368,24 +461,27 @@ class Store(ABC):
         return _row_to_record(stored), created
 
     def get(self, scenario_id: str) -> SavedScenario | None:
-        """The record with this id, archived or not; None if there is none or the id is malformed."""
+        """The record with this id, archived or not; None if there is none or the id is malformed;
+        DamagedRecord if its row is damaged."""
         if not _valid_id(scenario_id):
             return None
         row = self._run(lambda cur: cur.execute("get", (scenario_id,)).fetchone())
         return None if row is None else _row_to_record(row)
 
-    def list(self, search: str = "", include_archived: bool = False, limit: int = 500) -> list[SavedScenario]:
-        """Newest first. `search`: case-insensitive substring of the name, taken literally (% and _ too)."""
+    def list(self, search: str = "", include_archived: bool = False, limit: int = 500) -> Listing:
+        """Newest first. `search`: case-insensitive substring of the name, taken literally (% and _ too).
+        Damaged rows are left out and named in the result's `skipped`."""
         if not isinstance(search, str):
             raise InvalidInput("search must be text")
         if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= LIST_MAX:
             raise InvalidInput(f"limit must be 1-{LIST_MAX}")
         params = (bool(include_archived), like_pattern(search.strip()), limit)
         rows = self._run(lambda cur: cur.execute("list", params).fetchall())
-        return [_row_to_record(row) for row in rows]
+        return _listing(rows, _row_to_record)
 
     def archive(self, scenario_id: str) -> bool:
         """Hide a scenario from the library (its link keeps working). Returns whether it exists."""
+        self._check_writable()
         if not _valid_id(scenario_id):
             return False
         rows = self._run(lambda cur: cur.execute("archive", (scenario_id,)).fetchall())
@@ -393,6 +489,7 @@ class Store(ABC):
 
     def save_deck(self, title: str, steps, model_version: str) -> tuple[SavedDeck, bool]:
         """Store a briefing deck (immutable, id from its content, like a scenario). Returns (deck, created)."""
+        self._check_writable()
         title = clean_name(title)
         cleaned = clean_steps(steps)
         model_version = _clean_version(model_version, "model_version")
@@ -415,9 +512,10 @@ class Store(ABC):
         row = self._run(lambda cur: cur.execute("deck_get", (deck_id_,)).fetchone())
         return None if row is None else _row_to_deck(row)
 
-    def list_decks(self, limit: int = 200) -> list[SavedDeck]:
+    def list_decks(self, limit: int = 200) -> Listing:
+        """Newest first; damaged rows are left out and named in `skipped`."""
         rows = self._run(lambda cur: cur.execute("deck_list", (int(limit),)).fetchall())
-        return [_row_to_deck(row) for row in rows]
+        return _listing(rows, _row_to_deck)
 
     @abstractmethod
     def close(self) -> None:
@@ -428,9 +526,10 @@ class Store(ABC):
         """Run one operation on a connection, committed when it returns; driver errors -> StoreError."""
 
     def _create_schema(self, cur: _Cursor) -> None:
-        for statement in DDL:
-            cur.execute(statement)
-        cur.execute("meta_init", ("schema_version", str(SCHEMA_VERSION)))
+        if not self.read_only:  # a read-only store is only checked: it must already hold the tables
+            for statement in DDL:
+                cur.execute(statement)
+            cur.execute("meta_init", ("schema_version", str(SCHEMA_VERSION)))
         row = cur.execute("meta_get", ("schema_version",)).fetchone()
         try:
             found = int(row[0]) if row and row[0] is not None else SCHEMA_VERSION
@@ -449,6 +548,12 @@ class Store(ABC):
 
 _file_locks: dict[str, threading.Lock] = {}
 _file_locks_guard = threading.Lock()
+# When the last wait for another process's lock on a file ran out (time.monotonic(), per file, per process).
+# For LOCK_WAIT_SECONDS after that, operations on the file try once and do not wait again: a page that reads the
+# store three times, and the sessions queued behind it, then pay for one wait, not one each (issue 14).
+_busy: dict[str, float] = {}
+# How DuckDB says a file cannot be opened for writing (the file itself is fine, the disk or its mode is not).
+_NOT_WRITABLE = ("read-only file system", "permission denied", "access is denied")
 
 
 def _file_lock(path: Path) -> threading.Lock:
@@ -465,8 +570,11 @@ class DuckDBStore(Store):
         import duckdb  # noqa: F401  (fail here, not on first use, if it is missing)
 
         self.path = Path(path)
+        self._key = os.path.abspath(self.path)
         self._lock = _file_lock(self.path)
         self._closed = False
+        self.read_only = False
+        self.read_only_reason = ""
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -476,21 +584,39 @@ class DuckDBStore(Store):
     def _connect(self):
         import duckdb
 
-        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        started = time.monotonic()
+        last_timeout = _busy.get(self._key)
+        patient = last_timeout is None or started - last_timeout > LOCK_WAIT_SECONDS
+        deadline = started + (LOCK_WAIT_SECONDS if patient else 0.0)
         delay = 0.005
         while True:
             try:
-                return duckdb.connect(str(self.path), config={"threads": 1})
+                connection = duckdb.connect(str(self.path), read_only=self.read_only, config={"threads": 1})
             except duckdb.IOException as exc:
-                if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
-                    if "lock" in str(exc).lower():
-                        raise StoreError("the saved-scenario store is busy (locked by another process for "
-                                         f"{LOCK_WAIT_SECONDS:.0f} s); please try again") from exc
-                    raise StoreError("cannot open the saved-scenario store file") from exc
-                time.sleep(min(delay, max(0.0, deadline - time.monotonic())) * random.uniform(0.5, 1.0))
-                delay = min(delay * 2, 0.2)
+                message = str(exc).lower()
+                if "lock" in message:
+                    if time.monotonic() < deadline:
+                        time.sleep(min(delay, max(0.0, deadline - time.monotonic())) * random.uniform(0.5, 1.0))
+                        delay = min(delay * 2, 0.2)
+                        continue
+                    if patient:
+                        _busy[self._key] = time.monotonic()
+                        raise StoreError("the saved-scenario store is busy: another program has held it for "
+                                         f"{LOCK_WAIT_SECONDS:.0f} s; please try again shortly") from exc
+                    raise StoreError("the saved-scenario store is still busy (another program has held it for "
+                                     f"{time.monotonic() - last_timeout + LOCK_WAIT_SECONDS:.0f} s); please try "
+                                     "again shortly") from exc
+                if not self.read_only and any(m in message for m in _NOT_WRITABLE) and self.path.is_file():
+                    # A valid file that cannot be written (a read-only disk, a restored backup): read it.
+                    self.read_only = True
+                    self.read_only_reason = ("its file is on a read-only disk" if "read-only" in message
+                                             else "its file cannot be written by this server")
+                    continue
+                raise StoreError("cannot open the saved-scenario store file") from exc
             except duckdb.Error as exc:
                 raise StoreError(f"cannot open the saved-scenario store file ({type(exc).__name__})") from exc
+            _busy.pop(self._key, None)
+            return connection
 
     def _run(self, operation: Operation) -> Any:
         import duckdb
@@ -503,6 +629,8 @@ class DuckDBStore(Store):
                 try:
                     return operation(_Cursor(connection, "?"))
                 except duckdb.Error as exc:
+                    if self.read_only and "read-only" in str(exc).lower():
+                        raise ReadOnlyStore(self.read_only_message) from exc
                     raise StoreError(f"saved-scenario store error ({type(exc).__name__})") from exc
             finally:
                 try:
@@ -543,11 +671,22 @@ class PostgresStore(Store):
         self._run(self._schema_operation)
 
     def _schema_operation(self, cur: _Cursor):
+        import psycopg
+
         # Concurrent CREATE TABLE IF NOT EXISTS can collide in PostgreSQL: take a transaction-level lock.
         cur.execute("BEGIN")
         try:
             cur.execute("SELECT pg_advisory_xact_lock(7419303316021)")
             self._create_schema(cur)
+        except (psycopg.errors.ReadOnlySqlTransaction, psycopg.errors.InsufficientPrivilege) as exc:
+            # A standby, or an account that may only read: open read-only if the tables are there.
+            cur.execute("ROLLBACK")
+            self.read_only = True
+            self.read_only_reason = ("the database is a read-only replica"
+                                     if isinstance(exc, psycopg.errors.ReadOnlySqlTransaction)
+                                     else "this server's database account may only read")
+            self._create_schema(cur)
+            return
         except BaseException:
             cur.execute("ROLLBACK")
             raise
@@ -591,6 +730,10 @@ class PostgresStore(Store):
                 if reused and attempt == 1:
                     continue
                 raise StoreError(f"the scenario database is unavailable ({type(exc).__name__})") from exc
+            except psycopg.errors.ReadOnlySqlTransaction as exc:  # e.g. the server became a standby
+                connection.close()
+                self.read_only, self.read_only_reason = True, "the database is a read-only replica"
+                raise ReadOnlyStore(self.read_only_message) from exc
             except psycopg.Error as exc:
                 connection.close()
                 raise StoreError(f"scenario database error ({type(exc).__name__})") from exc

@@ -484,6 +484,7 @@ def test_duckdb_waits_for_another_process_then_gives_up(tmp_path, monkeypatch):
             save(store, 1)
         assert time.monotonic() - started < 5
         # released within the wait: the save goes through
+        store_module._busy.clear()  # (a wait that ran out is remembered; see the next test)
         monkeypatch.setattr(store_module, "LOCK_WAIT_SECONDS", 10.0)
         threading.Timer(0.5, holder.stdin.close).start()
         record, created = save(store, 1)
@@ -505,3 +506,135 @@ def test_two_duckdb_stores_on_one_file_in_one_process(tmp_path):
         ids = set(pool.map(one, range(40)))
     assert ids == {scenario_id(settings_for(i), MODEL) for i in range(10)}
     assert len(first.list()) == len(second.list()) == 10
+
+
+def test_a_held_lock_is_waited_for_once_not_once_per_operation(tmp_path, monkeypatch):
+    """Issue 14: a page that reads the store three times waited three times (33 s for /present?deck=...), and
+    the sessions queued behind it waited again. After one wait runs out, operations on the file try once."""
+    path = tmp_path / "scenarios.duckdb"
+    store = DuckDBStore(path)
+    record, _ = save(store, 1)
+    holder = _start_worker(Backend("duckdb", str(path)), "hold")
+    monkeypatch.setattr(store_module, "LOCK_WAIT_SECONDS", 2.0)
+    try:
+        started = time.monotonic()
+        with pytest.raises(StoreError, match="busy: another program has held it for 2 s"):
+            store.get(record.id)
+        first = time.monotonic() - started
+        assert 1.9 <= first < 4
+        # every later operation, from any thread or a new store on the file, fails at once and says so
+        started = time.monotonic()
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            errors = list(pool.map(lambda op: _error_of(op), [lambda: store.get(record.id), store.list,
+                                                               lambda: save(store, 2), lambda: DuckDBStore(path)]))
+        assert all("still busy" in e for e in errors), errors
+        assert time.monotonic() - started < 1.0
+    finally:
+        holder.kill()
+        holder.wait()
+    # released: the next operation works (one try is all it takes), and the memory is cleared
+    assert store.get(record.id) == record
+    assert store_module._busy.get(os.path.abspath(path)) is None
+    store.close()
+
+
+def _error_of(operation) -> str:
+    try:
+        operation()
+    except StoreError as exc:
+        return str(exc)
+    return "no error"
+
+
+@pytest.mark.parametrize("column,value,why", [
+    ("settings", "'not json'", "settings is not valid JSON"),
+    ("settings", "'[1, 2]'", "settings is not a JSON object"),
+    ("settings", "'{\"export_controls\": \"abc\"}'", "must be a number"),
+    ("settings", "'{\"![x](http://evil.example)\": 1}'", "setting names must be parameter names"),
+    ("headline", "'{'", "headline is not valid JSON"),
+    ("headline", "'null'", "headline is not a JSON object"),
+])
+def test_damaged_rows_are_skipped_and_named_in_lists_and_refused_when_opened(store, backend, column, value, why):
+    """Issue 14: one malformed row crashed Library, Compare and Briefing mode."""
+    good, _ = save(store, 1)
+    row = {"id": "'damaged234'", "name": "'Damaged'", "note": "''", "settings": "'{\"export_controls\": 1.0}'",
+           "model_version": f"'{MODEL}'", "data_version": f"'{DATA}'", "headline": "'{}'",
+           "created_at": "'2030-01-01T00:00:00.000000Z'", "archived": "FALSE"}
+    row[column] = value
+    backend.sql(f"INSERT INTO scenarios ({', '.join(row)}) VALUES ({', '.join(row.values())}) RETURNING id")
+    listed = store.list(include_archived=True)
+    assert [r.id for r in listed] == [good.id] and listed.skipped == ("damaged234",)
+    with pytest.raises(store_module.DamagedRecord, match=f"damaged234 is damaged .*{re.escape(why)}"):
+        store.get("damaged234")
+    assert store.get(good.id) == good
+
+
+def test_damaged_decks_are_skipped_and_named(store, backend):
+    good, _ = store.save_deck("Good", [{"ref": "preset:x", "title": "One"}], MODEL)
+    for ident, steps in (("damagedda2", "'nope'"), ("damageddb2", "'[{\"ref\": 1}]'"),
+                         ("damageddc2", "'[{\"ref\": \"preset:x\", \"evil\": \"y\"}]'"), ("damageddd2", "'{}'")):
+        backend.sql("INSERT INTO decks (id, title, steps, model_version, created_at) VALUES "
+                    f"('{ident}', 'T', {steps}, '{MODEL}', '2030-01-01T00:00:00.000000Z') RETURNING id")
+    listed = store.list_decks()
+    assert [d.id for d in listed] == [good.id]
+    assert sorted(listed.skipped) == ["damagedda2", "damageddb2", "damageddc2", "damageddd2"]
+    with pytest.raises(store_module.DamagedRecord, match="damageddb2 is damaged"):
+        store.get_deck("damageddb2")
+
+
+def test_names_with_nothing_visible_are_refused():
+    for invisible in ("\u200b", "\u200b\u200d\u2060", " \u3164 ", "\u2800\u115f", "\u0301"):
+        with pytest.raises(InvalidInput, match="no visible character"):
+            clean_name(invisible)
+    assert clean_name("a\u200db") == "a\u200db"  # a joiner inside a visible name stays
+    with pytest.raises(InvalidInput, match=r"name must be 1-120 characters \(this one has 150\)"):
+        clean_name("x" * 150)
+
+
+@pytest.fixture
+def read_only_disk(tmp_path):
+    """A folder on a tmpfs that can be remounted read-only (root and mount rights; skipped otherwise)."""
+    folder = tmp_path / "disk"
+    folder.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(folder)],
+                                           capture_output=True).returncode != 0:
+        pytest.skip("needs root and the right to mount a tmpfs, to make a read-only disk")
+
+    def remount(mode: str) -> None:
+        subprocess.run(["mount", "-o", f"remount,{mode}", str(folder)], check=True)
+
+    try:
+        yield folder, remount
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], capture_output=True)
+
+
+def test_a_store_on_a_read_only_disk_opens_read_only_and_refuses_only_writes(read_only_disk):
+    """Issue 14: a valid store file on a read-only disk (a restored backup) was treated as unreadable."""
+    folder, remount = read_only_disk
+    path = folder / "scenarios.duckdb"
+    writer = DuckDBStore(path)
+    record, _ = save(writer, 1)
+    deck, _ = writer.save_deck("Deck", [{"ref": record.id, "title": "One"}], MODEL)
+    remount("ro")
+    store = DuckDBStore(path)  # opens
+    assert store.read_only and "read-only disk" in store.read_only_message
+    assert store.get(record.id) == record and [r.id for r in store.list()] == [record.id]
+    assert store.get_deck(deck.id) == deck and [d.id for d in store.list_decks()] == [deck.id]
+    for write in (lambda: save(store, 2), lambda: store.archive(record.id),
+                  lambda: store.save_deck("D2", [{"ref": record.id, "title": "x"}], MODEL)):
+        with pytest.raises(store_module.ReadOnlyStore, match="read-only .*nothing can be saved"):
+            write()
+    # a store opened before the disk became read-only finds out at its next write, and says so
+    with pytest.raises(store_module.ReadOnlyStore):
+        save(writer, 3)
+    assert writer.read_only and writer.get(record.id) == record
+    remount("rw")
+    assert DuckDBStore(path).read_only is False
+
+
+def test_an_empty_read_only_disk_is_a_clear_error(read_only_disk):
+    folder, remount = read_only_disk
+    remount("ro")
+    with pytest.raises(StoreError, match="cannot open the saved-scenario store file"):
+        DuckDBStore(folder / "scenarios.duckdb")

@@ -71,14 +71,57 @@ def test_band_table_has_the_required_rows_and_ordered_quantiles(inputs):
     assert np.isnan(capacity_2024.value) and np.isnan(capacity_2024[list(unc.QUANTILE_COLUMNS)].astype(float)).all()
 
 
-def test_quantiles_match_numpy_percentile(inputs):
-    draws = unc.run_draws(Scenario.create(70, 40, inputs=inputs), inputs, 257)
+def test_unconditioned_quantiles_match_numpy_percentile(inputs):
+    draws = unc.run_draws(Scenario.create(70, 40, inputs=inputs), inputs, 257, condition=False)
+    assert not draws.conditioned and draws.effective == 257
     table = unc.band_table(draws)
     for metric, entity in KEY_ROWS:
         values = draws.values(metric, entity, 2028)
         expected = np.percentile(values, unc.QUANTILES)
         row = pick(table, metric, entity, 2028)
         np.testing.assert_allclose(row[list(unc.QUANTILE_COLUMNS)].to_numpy(float), expected, rtol=1e-12, atol=1e-12)
+
+
+def reference_weighted_quantile(values, weights, percent):
+    """One weighted quantile, written out plainly: each sorted value at the middle of its weight."""
+    order = np.argsort(values)
+    x, w = values[order], weights[order] / weights.sum()
+    position = np.cumsum(w) - w / 2
+    p = percent / 100
+    if p <= position[0]:
+        return x[0]
+    if p >= position[-1]:
+        return x[-1]
+    k = int(np.searchsorted(position, p, side="right"))
+    return x[k - 1] + (p - position[k - 1]) / (position[k] - position[k - 1]) * (x[k] - x[k - 1])
+
+
+def test_conditioned_quantiles_are_weighted_quantiles(inputs):
+    draws = unc.run_draws(Scenario.create(70, 40, inputs=inputs), inputs, 257)
+    assert draws.conditioned and draws.weights.std() > 0
+    table = unc.band_table(draws)
+    for metric, entity in KEY_ROWS:
+        values = draws.values(metric, entity, 2028)
+        expected = [reference_weighted_quantile(values, draws.weights, q) for q in unc.QUANTILES]
+        row = pick(table, metric, entity, 2028)
+        np.testing.assert_allclose(row[list(unc.QUANTILE_COLUMNS)].to_numpy(float), expected, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(draws.quantiles(metric, entity, 2028), expected, rtol=1e-12, atol=1e-12)
+
+
+@SETTINGS
+@given(n=st.integers(1, 60), seed=st.integers(0, 1000))
+def test_weighted_quantiles_reduce_to_the_midpoint_rule_and_follow_the_weights(n, seed):
+    rng = np.random.default_rng(seed)
+    values = rng.normal(size=(3, n))
+    values[1, rng.integers(n)] = np.nan  # a series with a NaN has no band
+    equal = unc.weighted_quantiles(values, np.full(n, 1.0 / n))
+    np.testing.assert_allclose(equal[:, [0, 2]], np.percentile(values[[0, 2]], unc.QUANTILES, axis=-1,
+                                                                 method="hazen"), rtol=1e-12, atol=1e-12)
+    assert np.isnan(equal[:, 1]).all()
+    weights = rng.random(n) ** 4
+    weighted = unc.weighted_quantiles(values, weights)
+    for k, q in enumerate(unc.QUANTILES):
+        assert weighted[k, 0] == pytest.approx(reference_weighted_quantile(values[0], weights, q), rel=1e-12, abs=1e-12)
 
 
 # ----------------------------------------------------------------------------------------------- bands
@@ -152,6 +195,127 @@ def test_draw_blocks_line_up_with_separate_engine_runs(inputs):
         for metric, entity in KEY_ROWS:
             expected = pick(table, metric, entity, 2029).value
             assert draws.values(metric, entity, 2029)[k] == pytest.approx(expected, rel=1e-12, abs=1e-12)
+
+
+# ---------------------------------------------------------------------------------------- conditioning
+
+NVIDIA_2024 = ("china_revenue_usd_bn", "Nvidia", 2024)
+
+
+def calibration_band(database, target_id):
+    from chokepoint.validation import calibration_targets
+    table = calibration_targets(database)
+    row = table[table.target_id == target_id].iloc[0]
+    return float(row.low), float(row.high)
+
+
+@pytest.mark.parametrize("draws", [1, 2, 50, 1000])
+def test_weights_sum_to_one_and_the_effective_number_is_between_1_and_n(inputs, draws):
+    result = unc.run_draws(Scenario.create(inputs=inputs), inputs, draws)
+    assert result.conditioned and result.targets == 8 and result.target_years == (2024, 2026)
+    assert result.weights.shape == (draws,) and (result.weights >= 0).all()
+    assert result.weights.sum() == pytest.approx(1.0, abs=1e-12)
+    assert 1.0 - 1e-9 <= result.ess <= draws + 1e-9
+    assert result.ess == pytest.approx(unc.effective_draws(result.weights), rel=1e-12)
+    # tempering only ever raises the effective number, up to the floor
+    assert result.ess_untempered <= result.ess + 1e-9
+    if result.tempering < 1.0:
+        assert result.ess == pytest.approx(max(1.0, unc.CONDITIONING_FLOOR * draws), rel=1e-3)
+
+
+def test_a_thousand_draws_keep_at_least_the_floor_effective_and_say_so(inputs):
+    result = unc.run_draws(Scenario.create(inputs=inputs), inputs, 1000)
+    assert result.ess >= 100 - 1e-6
+    assert result.ess_untempered < result.ess and result.tempering < 1  # eight targets at full weight: ~50
+    sentence = result.conditioning_sentence()
+    assert "8 calibration targets" in sentence and f"{result.effective:,.0f} of the 1,000 are effective" in sentence
+    assert "tempered" in sentence
+
+
+def test_calibration_weights_follow_the_scores():
+    scores = np.array([0.0, -0.5, -2.0, -np.inf])
+    weights = unc.calibration_weights(scores, floor=0.0)
+    assert weights.tempering == 1.0 and weights.weights[-1] == 0.0
+    np.testing.assert_allclose(weights.weights[:3] / weights.weights[0], np.exp(scores[:3]))
+    one_good = np.r_[0.0, np.full(99, -50.0)]
+    tempered = unc.calibration_weights(one_good, floor=0.2)
+    assert tempered.ess_untempered == pytest.approx(1.0) and tempered.ess == pytest.approx(20.0, rel=1e-6)
+    assert 0 < tempered.tempering < 1 and np.argmax(tempered.weights) == 0
+
+
+def test_a_central_target_scores_around_its_value_and_a_bound_target_flat_inside_its_band():
+    table = pd.DataFrame({"metric": ["m", "m"], "entity": ["e", "e"], "year": [2024, 2025], "base_year": [None, None],
+                          "published_value": [17.0, 0.5], "low": [14.0, 0.15], "high": [22.0, 0.5]})
+    targets = unc.CalibrationTargets.from_table(table)
+    assert list(targets.bound) == [False, True] and targets.centre[0] == 17.0
+    scores = targets.log_likelihood(np.array([[17.0, 0.2], [19.0, 0.45], [13.0, 0.6]]))
+    assert scores[0] == 0.0  # on the published value, and anywhere inside the bound target's band
+    assert scores[1] == pytest.approx(-0.5 * (2.0 / 2.0) ** 2)  # sigma = (22 - 14) / 4
+    assert scores[2] == pytest.approx(-0.5 * ((4.0 / 2.0) ** 2 + (0.1 / 0.0875) ** 2))
+    assert targets.log_likelihood(np.array([[np.nan, 0.2]]))[0] == -np.inf
+
+
+@pytest.mark.parametrize("preset", ["As announced for 2026", "Both sides hawkish", "No-controls counterfactual"])
+def test_2024_bands_lie_within_the_sources_spread_and_are_narrower_than_unconditioned(inputs, database, preset):
+    """Nvidia's 2024 China revenue is a calibration target (14.45-19.55): conditioned on it, the P5-P95 band
+    lies inside that spread; the unconditioned draws spill outside it."""
+    low, high = calibration_band(database, "nvidia_china_revenue_fy2025")
+    scenario = preset_scenario(preset, inputs)
+    for seed in (None, 1, 2):
+        conditioned = unc.run_draws(scenario, inputs, 1000, seed=seed)
+        plain = unc.run_draws(scenario, inputs, 1000, seed=seed, condition=False)
+        p5, p95 = conditioned.quantiles(*NVIDIA_2024, (5, 95))
+        u5, u95 = plain.quantiles(*NVIDIA_2024, (5, 95))
+        assert low <= p5 < p95 <= high, (seed, p5, p95)
+        assert u5 < low  # without conditioning the band is wider than the sources allow
+        assert p95 - p5 < 0.85 * (u95 - u5), (seed, p5, p95, u5, u95)
+
+
+def relative_width(draws, metric, entity, year):
+    p5, p50, p95 = draws.quantiles(metric, entity, year, (5, 50, 95))
+    return (p95 - p5) / abs(p50)
+
+
+@pytest.mark.parametrize("metric,entity,known", [("china_revenue_usd_bn", "Nvidia", 2024),
+                                                 ("china_units", "Domestic (all)", 2025),
+                                                 ("china_units", "Cambricon", 2025),
+                                                 ("china_spend_usd_bn", "Nvidia", 2025)])
+def test_bands_are_tight_where_the_past_is_known_and_wider_later(inputs, metric, entity, known):
+    draws = unc.run_draws(Scenario.create(inputs=inputs), inputs, 1000)
+    plain = unc.run_draws(Scenario.create(inputs=inputs), inputs, 1000, condition=False)
+    tight = relative_width(draws, metric, entity, known)
+    assert tight < relative_width(plain, metric, entity, known)
+    for year in range(2027, YEARS[-1] + 1):
+        assert relative_width(draws, metric, entity, year) > tight, year
+
+
+def test_conditioned_draws_reproduce_the_calibration_targets_more_often(inputs, database):
+    from chokepoint.validation import calibration_targets, target_values
+
+    table = calibration_targets(database)
+    draws = unc.run_draws(Scenario.create(inputs=inputs), inputs, 1000)
+    values = target_values(draws.metrics, table)
+    inside = (values >= table.low.to_numpy()) & (values <= table.high.to_numpy())
+    all_inside = inside.all(axis=1)
+    assert draws.share(all_inside) > 2 * all_inside.mean()
+    for k in range(len(table)):
+        assert draws.share(inside[:, k]) >= inside[:, k].mean() - 0.02, table.target_id[k]
+
+
+def test_headline_probabilities_are_weighted_shares(inputs):
+    draws = unc.run_draws(Scenario.create(inputs=inputs), inputs, 1000)
+    values = draws.values("china_units", "Huawei", 2028)
+    sentence = unc.headline_probabilities(draws, 2028)[2]
+    weighted = unc.probability_sentence(values, 1e6, False, "x", 2028, "units", weights=draws.weights)
+    assert weighted.split(" x ")[0] == sentence.split(" the number")[0]
+
+
+def test_resampling_follows_the_weights(inputs):
+    draws = unc.run_draws(Scenario.create(inputs=inputs), inputs, 1000)
+    picks = draws.resample(5000)
+    counts = np.bincount(picks, minlength=1000) / 5000
+    assert np.abs(counts - draws.weights).max() < 1.5 / 5000 + 1e-12  # systematic: within one pick of its share
+    np.testing.assert_array_equal(picks, draws.resample(5000))
 
 
 # -------------------------------------------------------------------------------------------- sampling
@@ -275,12 +439,18 @@ def test_the_largest_bar_equals_direct_engine_runs(inputs, metric, entity):
     table = unc.drivers(scenario, inputs, metric, entity, 2028)
     assert len(table) == 12
     assert list(table.columns) == ["parameter", "label", "basis", "source_ids", "low", "high", "output_low",
-                                   "output_high", "output_default", "swing"]
+                                   "output_high", "output_default", "swing", "range_low", "range_high"]
     assert (np.diff(table.swing.to_numpy()) <= 0).all()
     top = table.iloc[0]
     parameter = inputs.parameters[top.parameter]
-    low = engine_value(scenario, inputs, metric, entity, 2028, {top.parameter: parameter.low})
-    high = engine_value(scenario, inputs, metric, entity, 2028, {top.parameter: parameter.high})
+    # low and high: the parameter's weighted P5 and P95 among the scenario's conditioned draws
+    draws = unc.run_draws(scenario, inputs, 1000)
+    p5, p95 = (reference_weighted_quantile(draws.params[top.parameter], draws.weights, q) for q in (5, 95))
+    assert (top.low, top.high) == pytest.approx((p5, p95), rel=1e-12)
+    assert (top.range_low, top.range_high) == (parameter.low, parameter.high)
+    assert parameter.low <= top.low < top.high <= parameter.high
+    low = engine_value(scenario, inputs, metric, entity, 2028, {top.parameter: top.low})
+    high = engine_value(scenario, inputs, metric, entity, 2028, {top.parameter: top.high})
     default = engine_value(scenario, inputs, metric, entity, 2028)
     assert top.output_low == pytest.approx(low, rel=1e-12)
     assert top.output_high == pytest.approx(high, rel=1e-12)
@@ -308,6 +478,21 @@ def test_drivers_label_basis_and_hold_the_scenarios_overrides(inputs):
     top = set(unc.drivers(Scenario.create(inputs=inputs), inputs, "domestic_share_value", "Domestic (all)",
                           2028).parameter)
     assert {"domestic_hbm_growth", "hbm_stacks_per_package"} <= top
+
+
+def test_conditioned_ranges_are_narrower_than_the_documented_ones(inputs):
+    scenario = Scenario.create(inputs=inputs)
+    conditioned = unc.drivers(scenario, inputs, "china_revenue_usd_bn", "Nvidia", 2028, top=None)
+    documented = unc.drivers(scenario, inputs, "china_revenue_usd_bn", "Nvidia", 2028, top=None, conditioned=False)
+    assert set(conditioned.parameter) == set(documented.parameter)
+    assert (documented.low == documented.range_low).all() and (documented.high == documented.range_high).all()
+    assert ((conditioned.high - conditioned.low) < (conditioned.range_high - conditioned.range_low)).all()
+    assert conditioned.swing.sum() < documented.swing.sum()
+    # the draws passed in are the ones used (the page passes its cached draws)
+    draws = unc.run_draws(scenario, inputs, 400, seed=3)
+    given = unc.drivers(scenario, inputs, "china_revenue_usd_bn", "Nvidia", 2028, top=None, draw_result=draws)
+    name = given.parameter.iloc[0]
+    assert given.low.iloc[0] == pytest.approx(reference_weighted_quantile(draws.params[name], draws.weights, 5))
 
 
 @pytest.mark.parametrize("args,reason", [
@@ -357,7 +542,8 @@ def seek_value(scenario, inputs, lever, value, metric, entity, year):
 
 
 def check_seek(inputs, scenario, lever, metric, entity, year, target, keep):
-    result = unc.seek(scenario, inputs, lever, metric, entity, year, target, keep)
+    result = unc.seek(scenario, inputs, lever, metric, entity, year, target, keep, band=False)
+    assert result.low is None and result.high is None and result.band_draws == 0
     tol = unc.SEEK_TOLERANCE * abs(target)
     meets = (lambda f: f >= target - tol) if keep == "above" else (lambda f: f <= target + tol)
     if result.value is None:
@@ -415,6 +601,71 @@ def test_seek_hits_its_target_or_proves_none_exists(inputs, lever, case, where, 
     ends = [seek_value(scenario, inputs, lever, v, metric, entity, year) for v in (0, 100)]
     target = min(ends) + where * (max(ends) - min(ends)) if max(ends) > min(ends) else ends[0] * (1 + where)
     check_seek(inputs, scenario, lever, metric, entity, year, target, keep)
+
+
+def test_draw_outputs_equal_plain_engine_runs(inputs):
+    scenario = Scenario.create(40, 60, inputs=inputs)
+    draws = unc.run_draws(scenario, inputs, 30, seed=4)
+    for metric, entity in (("domestic_share_value", "Domestic (all)"), ("china_revenue_usd_bn", "Nvidia")):
+        out = unc.draw_outputs(scenario, inputs, "self_reliance", [10.0, 75.0], draws.params, metric, entity, 2029)
+        assert out.shape == (2, 30)
+        for i, value in enumerate((10.0, 75.0)):
+            for k in (0, 29):
+                overrides = {name: float(v[k]) for name, v in draws.params.items() if np.ptp(v) > 0}
+                expected = seek_value(Scenario.create(40, 60, overrides, inputs=inputs), inputs, "self_reliance",
+                                      value, metric, entity, 2029)
+                assert out[i, k] == pytest.approx(expected, rel=1e-12, abs=1e-12)
+
+
+def crossings_on_a_fine_grid(scenario, inputs, draws, lever, metric, entity, year, target, keep, near):
+    """Each resampled draw's crossing nearest `near`, on a whole-number lever grid (no interpolation)."""
+    picks = draws.resample(unc.SEEK_BAND_DRAWS)
+    params = {name: v[picks] for name, v in draws.params.items()}
+    grid = np.arange(0.0, 101.0)
+    out = unc.draw_outputs(scenario, inputs, lever, grid, params, metric, entity, year)
+    meets = out >= target if keep == "above" else out <= target
+    found = []
+    for k in range(out.shape[1]):
+        changes = np.flatnonzero(meets[:-1, k] != meets[1:, k])
+        found.append(grid[changes[np.argmin(np.abs(grid[changes] - near))]] if len(changes) else np.nan)
+    return np.array(found), meets
+
+
+@pytest.mark.parametrize("lever,metric,entity,target,keep", [
+    ("self_reliance", "domestic_share_value", "Domestic (all)", 0.6, "above"),
+    ("export_controls", "china_spend_usd_bn", "Nvidia", 0.385, "above"),
+])
+def test_seek_gives_the_lever_value_with_its_band(inputs, lever, metric, entity, target, keep):
+    scenario = Scenario.create(inputs=inputs)
+    draws = unc.run_draws(scenario, inputs, 1000)
+    result = unc.seek(scenario, inputs, lever, metric, entity, 2028, target, keep, draw_result=draws)
+    assert result.value is not None and result.low is not None
+    assert 0 <= result.low <= result.value <= result.high <= 100
+    assert result.low < result.high and result.band_draws == unc.SEEK_BAND_DRAWS
+    assert f"between {result.low:g} and {result.high:g} (P5–P95)" in result.message
+    assert 0 < result.reach <= 1
+    # the band holds about 90% of the draws' own crossings, found independently on a whole-number grid
+    crossings, meets = crossings_on_a_fine_grid(scenario, inputs, draws, lever, metric, entity, 2028, target, keep,
+                                                result.value)
+    crossed = crossings[~np.isnan(crossings)]
+    assert len(crossed) > 0.8 * len(crossings)
+    inside = ((crossed >= result.low - 1) & (crossed <= result.high + 1)).mean()
+    assert inside >= 0.85, inside
+    assert ((crossed < result.low - 1).mean() <= 0.08) and ((crossed > result.high + 1).mean() <= 0.08)
+    assert result.reach == pytest.approx(meets.any(axis=0).mean(), abs=0.05)
+    # the same seek with the default draws (the scenario's own) gives the same band
+    again = unc.seek(scenario, inputs, lever, metric, entity, 2028, target, keep)
+    assert (again.low, again.high) == (result.low, result.high)
+
+
+def test_seek_says_how_often_an_unreachable_target_is_reached_in_plausible_draws(inputs):
+    scenario = Scenario.create(inputs=inputs)
+    some = unc.seek(scenario, inputs, "self_reliance", "domestic_share_value", "Domestic (all)", 2028, 0.9, "above")
+    assert some.value is None and some.low is None and 0 < some.reach < 0.5
+    assert f"In {round(100 * some.reach)}% of plausible draws some value does." in some.message
+    none = unc.seek(scenario, inputs, "export_controls", "china_revenue_usd_bn", "Nvidia", 2028, 50.0, "above")
+    assert none.value is None and none.reach == 0.0
+    assert "outside the model's range" in none.message
 
 
 @pytest.mark.parametrize("kwargs,reason", [

@@ -50,8 +50,10 @@ def scenario_stamp(step: Step, inputs: ModelInputs, what: str = "Scenario result
 
 def build_pack(title: str, steps: list[Step], reference: Scenario, year: int, inputs: ModelInputs,
                results: Callable[[Settings], views.Run], chart_spec: Callable[[str, Settings, Settings, int], dict],
-               sources: pd.DataFrame) -> exports.Pack:
-    """The briefing pack for a list of steps (one scenario: a single step)."""
+               sources: pd.DataFrame, left_out: list[str] | None = None, link: str = "") -> exports.Pack:
+    """The briefing pack for a list of steps (one scenario: a single step). `left_out`: steps of the deck that
+    could not be built, each with the reason (the pack says so, rather than failing); `link`: the deck's own
+    link, stamped when no step is left to give one."""
     reference_settings = reference.key()
     reference_run = results(reference_settings)
     jobs = [(chart_spec(kind, step.scenario.key(), reference_settings, year), chart_stamp(kind, step, inputs, year))
@@ -81,7 +83,7 @@ def build_pack(title: str, steps: list[Step], reference: Scenario, year: int, in
     source_lines = [f"[{sid}] {text(by_id.loc[sid, 'title'])} - {text(by_id.loc[sid, 'url'])} "
                     f"({text(by_id.loc[sid, 'date'])}; {text(by_id.loc[sid, 'confidence'])})"
                     for sid in cited if sid in by_id.index]
-    stamp = exports.stamp(title, "; ".join(step.scenario.label() for step in steps), inputs.data_version,
-                          MODEL_SOURCES, steps[0].link)
-    subtitle = f"{len(steps)} scenario{'s' if len(steps) > 1 else ''} · reference: {reference.name} · year {year}"
-    return exports.Pack(title, subtitle, slides, assumptions, source_lines, stamp)
+    stamp = exports.stamp(title, "; ".join(step.scenario.label() for step in steps) or "none (see below)",
+                          inputs.data_version, MODEL_SOURCES, steps[0].link if steps else link)
+    subtitle = f"{len(steps)} scenario{'' if len(steps) == 1 else 's'} · reference: {reference.name} · year {year}"
+    return exports.Pack(title, subtitle, slides, assumptions, source_lines, stamp, list(left_out or []))

@@ -1,23 +1,32 @@
 """Exports for slide decks and memos: stamped PNG/SVG charts, CSV data, and the briefing pack
-(PPTX and PDF). Offline: charts render through vl-convert, text uses built-in fonts. No Streamlit.
+(PPTX and PDF). Offline: charts render through vl-convert, the PDF uses the machine's Unicode fonts (DejaVu
+Sans, with Debian's fonts-droid-fallback for Chinese, Japanese and Korean and fonts-symbola for emoji; `make`
+installs them) or, without them, PDF's built-in Helvetica. No Streamlit.
 
 Every file carries the stamp: title, the scenario in one line, model and data versions, the sources
-line, the date and the scenario's link.
+line, the date and the scenario's link (absolute: the app passes its own address).
+User text is made safe for each format (chokepoint/safetext.py): XML-safe everywhere, formula-proof in CSV.
 """
 from __future__ import annotations
 
+import csv
 import dataclasses
+import functools
 import io
 import json
+import os
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 import pandas as pd
 import vl_convert as vlc
 from PIL import Image, PngImagePlugin
 
 from chokepoint import MODEL_VERSION
+from chokepoint.safetext import csv_cell
 
 STAMP_KEY = "Chokepoint stamp"
 EXPORT_WIDTH = 760
@@ -114,10 +123,24 @@ def chart_svg(spec: dict, stamp_: Stamp) -> str:
     return svg[:end] + metadata + svg[end:]
 
 
+def _stamp_line(line: str) -> str:
+    """One stamp line as a CSV record `#,"text"`: pandas skips it (read_csv(..., comment="#")), a spreadsheet
+    shows "#" and the whole line in one quoted cell, whatever commas or quotes a scenario's name holds."""
+    out = io.StringIO()
+    csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n").writerow([csv_cell(line)])
+    return "#," + out.getvalue()
+
+
 def stamped_csv(frame: pd.DataFrame, stamp_: Stamp) -> str:
-    """CSV with the stamp as leading '# ' comment lines (pandas: read_csv(..., comment='#'))."""
-    header = "".join(f"# {line}\n" for line in stamp_.lines())
-    return header + frame.to_csv(index=False, float_format="%.6g")
+    """CSV with the stamp as leading comment lines (see `_stamp_line`; pandas: read_csv(..., comment='#')).
+    No text cell or column name can start a formula: the OWASP rule (`safetext.csv_cell`) is applied to both."""
+    frame = frame.rename(columns=lambda name: csv_cell(str(name)))
+    for column in frame.columns:
+        if not (pd.api.types.is_numeric_dtype(frame[column]) or pd.api.types.is_bool_dtype(frame[column])):
+            # a carriage return inside a cell, unquoted by the writer, would end the row in a spreadsheet
+            frame[column] = frame[column].map(lambda v: csv_cell(v).replace("\r\n", "\n").replace("\r", "\n")
+                                              if isinstance(v, str) else v)
+    return "".join(_stamp_line(line) for line in stamp_.lines()) + frame.to_csv(index=False, float_format="%.6g")
 
 
 # --- briefing pack ------------------------------------------------------------------------------------------
@@ -143,6 +166,12 @@ class Pack:
     assumptions: list[tuple[str, str]]  # (input, value and basis)
     sources: list[str]
     stamp: Stamp
+    left_out: list[str] = field(default_factory=list)  # steps that could not be built, each with the reason
+
+    def left_out_lines(self) -> list[str]:
+        if not self.left_out:
+            return []
+        return ["Not included (open Briefing mode to fix the deck):", *self.left_out]
 
 
 def pack_pptx(pack: Pack) -> bytes:
@@ -170,7 +199,7 @@ def pack_pptx(pack: Pack) -> bytes:
 
     title = deck.slides.add_slide(deck.slide_layouts[0])
     title.shapes.title.text = pack.title
-    title.placeholders[1].text = pack.subtitle + "\n" + pack.stamp.lines()[2]
+    title.placeholders[1].text = "\n".join([pack.subtitle, pack.stamp.lines()[2], *pack.left_out_lines()])
 
     for item in pack.slides:
         slide = deck.slides.add_slide(blank)
@@ -200,7 +229,8 @@ def pack_pptx(pack: Pack) -> bytes:
 
     slide = deck.slides.add_slide(blank)
     text_box(slide, 0.4, 0.25, 12.5, 0.8, ["Links"], size=28, bold_first=True)
-    text_box(slide, 0.4, 1.1, 12.5, 5.5, [f"{item.title}: {item.link}" for item in pack.slides], size=14)
+    text_box(slide, 0.4, 1.1, 12.5, 5.5, [f"{item.title}: {item.link}" for item in pack.slides]
+             + ([""] + pack.left_out_lines() if pack.left_out else []), size=14)
     footer(slide)
 
     out = io.BytesIO()
@@ -211,42 +241,149 @@ def pack_pptx(pack: Pack) -> bytes:
 _LATIN1 = str.maketrans({"—": "-", "–": "-", "→": "->", "·": "-", "“": '"', "”": '"', "’": "'", "‘": "'",
                          "≤": "<=", "≥": ">=", "×": "x", "…": "...", "−": "-", "¥": "CNY "})
 
+# Unicode fonts for the PDF handout (Debian paths; `make fonts` installs the fallbacks). Extra TrueType files can
+# be named in CHOKEPOINT_PDF_FONTS (separated by ":"); they are tried after these.
+PDF_FONT = ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",              # fonts-dejavu-core
+            "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
+PDF_FALLBACK_FONTS = (
+    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",             # fonts-droid-fallback: 华为, 日本, 한국
+    "/usr/share/fonts-droid-fallback/truetype/DroidSansFallback.ttf",
+    "/usr/share/fonts/truetype/ancient-scripts/Symbola_hint.ttf",            # fonts-symbola: emoji, symbols
+)
+MISSING_FONT_NOTE = ("Some characters cannot be drawn with the fonts installed on the server that made this file; "
+                     "each is written as its code point, e.g. <U+534E>. (Server: `make fonts` installs Debian's "
+                     "fonts-droid-fallback for Chinese, Japanese and Korean and fonts-symbola for emoji.)")
 
-def _latin1(text: str) -> str:
-    """PDF core fonts cover Latin-1 only; map the punctuation we use and replace anything else."""
-    return text.translate(_LATIN1).encode("latin-1", "replace").decode("latin-1")
+
+@functools.lru_cache(maxsize=None)
+def _font_cmap(path: str) -> frozenset[int]:
+    """The code points a TrueType file can draw (read once per process)."""
+    from fontTools.ttLib import TTFont
+
+    with TTFont(path, lazy=True) as font:
+        return frozenset(font.getBestCmap() or ())
+
+
+def _usable_fonts(paths) -> list[str]:
+    found = []
+    for path in paths:
+        if path and Path(path).is_file():
+            try:
+                _font_cmap(path)
+            except Exception:  # a broken or non-TrueType file: not a font we can use
+                continue
+            found.append(path)
+    return found
+
+
+def _ignorable(ch: str) -> bool:
+    """Characters that draw nothing and need no glyph: format characters (joiners, marks), variation selectors."""
+    code = ord(ch)
+    return unicodedata.category(ch) == "Cf" or 0xFE00 <= code <= 0xFE0F or 0xE0100 <= code <= 0xE01EF
+
+
+class _PdfText:
+    """The fonts a handout uses and the text they can draw: a character no font covers is written as <U+XXXX>
+    (never "?"), and the handout says so once (`missing`)."""
+
+    def __init__(self, text: str):
+        main = _usable_fonts(PDF_FONT[:1])
+        self.unicode = bool(main)
+        self.bold = self.unicode and bool(_usable_fonts(PDF_FONT[1:]))
+        extra = os.environ.get("CHOKEPOINT_PDF_FONTS", "").split(":")
+        self.fallbacks: list[str] = []
+        if self.unicode:
+            covered = set(_font_cmap(main[0]))
+            wanted = {ord(ch) for ch in text if not _ignorable(ch)} - covered
+            for path in _usable_fonts([*PDF_FALLBACK_FONTS, *extra]):  # only the fonts this text needs
+                if wanted & _font_cmap(path):
+                    self.fallbacks.append(path)
+                    covered |= _font_cmap(path)
+                    wanted -= _font_cmap(path)
+            self._covered = frozenset(covered)
+        self.missing = False
+
+    def can_draw(self, ch: str) -> bool:
+        if self.unicode:
+            return ord(ch) in self._covered
+        return ord(ch) < 256
+
+    def __call__(self, text: str) -> str:
+        if not self.unicode:
+            text = text.translate(_LATIN1)
+        out = []
+        for ch in text:
+            if ch in "\n\t" or self.can_draw(ch):
+                out.append(ch)
+            elif not _ignorable(ch):
+                out.append(f"<U+{ord(ch):04X}>")
+                self.missing = True
+        return "".join(out)
+
+    def setup(self, pdf) -> str:
+        """Register the fonts with `pdf`; returns the font family to use."""
+        if not self.unicode:
+            return "Helvetica"
+        pdf.add_font("Body", "", PDF_FONT[0])
+        if self.bold:
+            pdf.add_font("Body", "B", PDF_FONT[1])
+        for number, path in enumerate(self.fallbacks):
+            pdf.add_font(f"Fallback{number}", "", path)
+        if self.fallbacks:
+            pdf.set_fallback_fonts([f"Fallback{n}" for n in range(len(self.fallbacks))], exact_match=False)
+        return "Body"
+
+
+def _pack_text(pack: Pack) -> str:
+    parts = [pack.title, pack.subtitle, *pack.stamp.lines(), *pack.sources, *pack.left_out]
+    parts += [f"{name} {value}" for name, value in pack.assumptions]
+    for item in pack.slides:
+        parts += [item.title, item.scenario, item.link, item.notes, *item.takeaways, *item.odds]
+        parts += [" ".join(numbers) for numbers in item.numbers]
+    return "\n".join(parts)
 
 
 def pack_pdf(pack: Pack) -> bytes:
-    """The same briefing as a PDF handout (A4 landscape, built-in Helvetica: no font files needed)."""
+    """The same briefing as a PDF handout (A4 landscape). Unicode fonts when the machine has them (Chinese
+    included, with fonts-droid-fallback); a character no font can draw is written as <U+XXXX> and the title
+    page says so."""
     from fpdf import FPDF
 
     pack = xml_safe_tree(pack)
+    text = _pack_text(pack)
+    draw = _PdfText(text)
+    draw(text)  # finds out up front whether a character cannot be drawn, to say so on the title page
     pdf = FPDF(orientation="L", unit="mm", format="A4")
+    family = draw.setup(pdf)
+    bold = "B" if family == "Helvetica" or draw.bold else ""
     pdf.set_auto_page_break(auto=True, margin=14)
-    pdf.set_title(_latin1(pack.title))
-    pdf.set_subject(_latin1(pack.stamp.text()))
+    pdf.set_title(draw(pack.title))
+    pdf.set_subject(draw(pack.stamp.text()))
     pdf.set_creator("Chokepoint")
 
     def footer_text():
         pdf.set_y(-13)
-        pdf.set_font("Helvetica", size=7)
-        pdf.multi_cell(0, 3, _latin1(" | ".join(pack.stamp.lines()[1:4])), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(family, size=7)
+        pdf.multi_cell(0, 3, draw(" | ".join(pack.stamp.lines()[1:4])), new_x="LMARGIN", new_y="NEXT")
 
     def heading(text, size=20):
-        pdf.set_font("Helvetica", style="B", size=size)
-        pdf.multi_cell(0, size * 0.5, _latin1(text), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(family, style=bold, size=size)
+        pdf.multi_cell(0, size * 0.5, draw(text), new_x="LMARGIN", new_y="NEXT")
         pdf.ln(2)
 
     def body(lines, size=10):
-        pdf.set_font("Helvetica", size=size)
+        pdf.set_font(family, size=size)
         for line in lines:
-            pdf.multi_cell(0, size * 0.5, _latin1(line), new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(0, size * 0.5, draw(line), new_x="LMARGIN", new_y="NEXT")
 
     pdf.add_page()
     pdf.ln(40)
     heading(pack.title, 28)
     body([pack.subtitle, "", *pack.stamp.lines()[2:]], 12)
+    if pack.left_out:
+        body(["", *pack.left_out_lines()], 11)
+    if draw.missing:
+        body(["", MISSING_FONT_NOTE], 9)
     footer_text()
     for item in pack.slides:
         pdf.add_page()
@@ -254,9 +391,9 @@ def pack_pdf(pack: Pack) -> bytes:
         body([f"Scenario: {item.scenario}"], 10)
         pdf.ln(2)
         top = pdf.get_y()
-        pdf.set_font("Helvetica", size=10)
+        pdf.set_font(family, size=10)
         pdf.set_xy(10, top)
-        pdf.multi_cell(70, 5, _latin1("\n".join(
+        pdf.multi_cell(70, 5, draw("\n".join(
             ["Key numbers"] + [f"{label}: {value}" + (f" ({change})" if change else "")
                                for label, value, change in item.numbers] + [""] + item.takeaways[:2])),
                        new_x="LMARGIN", new_y="NEXT")

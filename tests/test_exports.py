@@ -60,7 +60,7 @@ def test_csv_carries_the_stamp_and_parses(setup):
     inputs, steps, reference = setup
     stamp = briefing.scenario_stamp(steps[0], inputs)
     text = exports.stamped_csv(resources.results(steps[0].scenario.key()).tidy, stamp)
-    assert text.splitlines()[0] == f"# {stamp.title}" and f"# Link: {steps[0].link}" in text
+    assert text.splitlines()[0] == f'#,"{stamp.title}"' and f'#,"Link: {steps[0].link}"' in text
     frame = pd.read_csv(io.StringIO(text), comment="#")
     assert list(frame.columns) == ["scenario", "year", "metric", "entity", "value", "unit"] and len(frame) > 500
 
@@ -160,3 +160,83 @@ def test_exports_of_hostile_text_render_and_do_not_abort_the_process():
                           cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, f"exit {done.returncode}\n{done.stderr[-3000:]}"
     assert "exports survived" in done.stdout
+
+
+# --- CSV formula injection, absolute links, Chinese in the PDF, steps that cannot be built (issue 14) --------
+
+FORMULAS = ['=HYPERLINK("http://evil.example","Click")', "=cmd|' /C calc'!A0", "@SUM(1+1)", "+1+1", "-1+1",
+            "\t=1", "\r=1"]
+
+
+def test_csv_neutralises_formulas_and_keeps_the_stamp_in_one_cell(setup):
+    """A comma in a scenario's name split the unquoted stamp line, so a formula reached its own cell."""
+    import csv as csv_module
+    inputs, steps, _ = setup
+    name = 'Hawks, =HYPERLINK("http://evil.example"),@SUM(1) "quoted"'
+    stamp = exports.stamp(f"Results: {name}", name, inputs.data_version, "src, =1+1", f"http://host/?x=1,=2")
+    frame = pd.DataFrame({"entity": FORMULAS + ["Nvidia"], "value": [-1.5] * len(FORMULAS) + [2.0],
+                          "=col": ["a"] * (len(FORMULAS) + 1)})
+    text = exports.stamped_csv(frame, stamp)
+    rows = list(csv_module.reader(io.StringIO(text, newline="")))
+    for row in rows:
+        for cell in row:
+            assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")) or _is_number(cell), (cell, row)
+    stamp_rows = rows[:len(stamp.lines())]
+    assert all(len(row) == 2 and row[0] == "#" for row in stamp_rows)
+    assert stamp_rows[1][1] == f"Scenario: {name}"  # the whole line, commas and quotes in one cell
+    parsed = pd.read_csv(io.StringIO(text), comment="#")
+    assert list(parsed.columns) == ["entity", "value", "'=col"]
+    assert list(parsed.entity) == ["'" + f.replace("\r", "\n") for f in FORMULAS] + ["Nvidia"]
+    assert list(parsed.value) == [-1.5] * len(FORMULAS) + [2.0]  # numbers stay numbers
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
+def _pdf_text(data: bytes) -> str:
+    from pypdf import PdfReader
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+CJK_FONT = exports.PDF_FALLBACK_FONTS[0]
+
+
+@pytest.fixture(scope="module")
+def hostile_pack(setup):
+    inputs, steps, reference = setup
+    name = "华为 昇腾 ☺ 🚀 Détente"
+    step = briefing.Step(name, steps[0].scenario, "http://host:8501/?scenario=abcdefghij", notes=f"笔记 {name}")
+    return briefing.build_pack(f"简报 {name}", [step], reference, 2028, inputs, resources.results,
+                               resources.chart_spec, resources.table("sources"),
+                               left_out=["Step 2, “旧”: no saved scenario has the id abcdefghij."])
+
+
+@pytest.mark.skipif(not Path(CJK_FONT).is_file(), reason="Debian's fonts-droid-fallback is not installed (make fonts)")
+def test_pdf_prints_chinese(hostile_pack):
+    """A Chinese-market tool must print 华为: the handout turned it into '?'."""
+    text = _pdf_text(exports.pack_pdf(hostile_pack))
+    for part in ("简报 华为 昇腾", "笔记 华为", "Détente", "旧", "Not included", "http://host:8501/?scenario="):
+        assert part in text, part
+    ours = [line for line in text.splitlines() if any(w in line for w in ("华为", "Détente", "旧", "☺"))]
+    assert len(ours) >= 4 and not any("?" in line.replace("/?scenario", "") for line in ours), ours
+    assert "<U+534E>" not in text
+
+
+def test_pdf_without_unicode_fonts_writes_code_points_and_says_so(hostile_pack, monkeypatch):
+    monkeypatch.setattr(exports, "PDF_FONT", ("/nonexistent/DejaVuSans.ttf", "/nonexistent/DejaVuSans-Bold.ttf"))
+    text = _pdf_text(exports.pack_pdf(hostile_pack))
+    assert "<U+534E><U+4E3A>" in text and "Détente" in text  # 华为, and Latin-1 as it is
+    assert "cannot be drawn with the fonts installed" in " ".join(text.split())
+    ours = [line for line in text.splitlines() if "<U+534E>" in line or "Détente" in line]
+    assert len(ours) >= 3 and not any("?" in line.replace("/?scenario", "") for line in ours), ours
+
+
+def test_a_pack_names_the_steps_it_left_out(hostile_pack):
+    deck = Presentation(io.BytesIO(exports.pack_pptx(hostile_pack)))
+    first = " ".join(s.text_frame.text for s in deck.slides[0].shapes if s.has_text_frame)
+    assert "Not included" in first and "no saved scenario has the id abcdefghij" in first

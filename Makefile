@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8501
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install run test pg bench lint browser clean
+.PHONY: install run test pg bench lint browser fonts clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,19 +23,32 @@ browser:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
 	fi
 
-run: install
+# The PDF handout prints Chinese, Japanese, Korean and emoji with Debian's fonts (chokepoint/exports.py). Without
+# them the app still runs and the handout writes such characters as code points (<U+534E>) and says so.
+CJK_FONT := /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf
+EMOJI_FONT := /usr/share/fonts/truetype/ancient-scripts/Symbola_hint.ttf
+fonts:
+	@if [ ! -f $(CJK_FONT) ] || [ ! -f $(EMOJI_FONT) ]; then \
+	  echo "Installing Debian's fonts-droid-fallback and fonts-symbola for the PDF handout"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  { $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
+	      fonts-droid-fallback fonts-symbola >/dev/null; } \
+	  || echo "Could not install the fonts: the PDF handout will write Chinese and emoji as code points"; \
+	fi
+
+run: install fonts
 	$(BIN)/streamlit run app.py --server.port $(PORT) --server.headless true
 
 # scripts/with-postgres.sh starts a throwaway PostgreSQL (installing Debian's package if needed) so the store
 # tests run on both backends; it stops and deletes it afterwards.
-test: install browser
+test: install browser fonts
 	scripts/with-postgres.sh $(BIN)/python -m pytest
 
 # Only the saved-scenario store tests, on DuckDB and a throwaway PostgreSQL.
 pg: install
 	scripts/with-postgres.sh $(BIN)/python -m pytest tests/test_store.py -q
 
-bench: install browser
+bench: install browser fonts
 	$(BIN)/python -m chokepoint.bench
 
 lint: install

@@ -548,10 +548,12 @@ class Store(ABC):
 
 _file_locks: dict[str, threading.Lock] = {}
 _file_locks_guard = threading.Lock()
-# When the last wait for another process's lock on a file ran out (time.monotonic(), per file, per process).
-# For LOCK_WAIT_SECONDS after that, operations on the file try once and do not wait again: a page that reads the
-# store three times, and the sessions queued behind it, then pay for one wait, not one each (issue 14).
+# When a wait for another process's lock on a file last ran out (time.monotonic(), per file, per process). Until
+# an operation on the file gets through again, operations wait only BUSY_RETRY_SECONDS (enough for another
+# process's save, which takes milliseconds): a page that reads the store three times, and the sessions queued
+# behind it, pay for one long wait, not one each (issue 14: /present?deck=... took 33 s).
 _busy: dict[str, float] = {}
+BUSY_RETRY_SECONDS = 0.2
 # How DuckDB says a file cannot be opened for writing (the file itself is fine, the disk or its mode is not).
 _NOT_WRITABLE = ("read-only file system", "permission denied", "access is denied")
 
@@ -586,8 +588,8 @@ class DuckDBStore(Store):
 
         started = time.monotonic()
         last_timeout = _busy.get(self._key)
-        patient = last_timeout is None or started - last_timeout > LOCK_WAIT_SECONDS
-        deadline = started + (LOCK_WAIT_SECONDS if patient else 0.0)
+        patient = last_timeout is None
+        deadline = started + (LOCK_WAIT_SECONDS if patient else BUSY_RETRY_SECONDS)
         delay = 0.005
         while True:
             try:
@@ -604,8 +606,8 @@ class DuckDBStore(Store):
                         raise StoreError("the saved-scenario store is busy: another program has held it for "
                                          f"{LOCK_WAIT_SECONDS:.0f} s; please try again shortly") from exc
                     raise StoreError("the saved-scenario store is still busy (another program has held it for "
-                                     f"{time.monotonic() - last_timeout + LOCK_WAIT_SECONDS:.0f} s); please try "
-                                     "again shortly") from exc
+                                     f"{time.monotonic() - last_timeout + LOCK_WAIT_SECONDS:.0f} s or more); "
+                                     "please try again shortly") from exc
                 if not self.read_only and any(m in message for m in _NOT_WRITABLE) and self.path.is_file():
                     # A valid file that cannot be written (a read-only disk, a restored backup): read it.
                     self.read_only = True

@@ -510,7 +510,8 @@ def test_two_duckdb_stores_on_one_file_in_one_process(tmp_path):
 
 def test_a_held_lock_is_waited_for_once_not_once_per_operation(tmp_path, monkeypatch):
     """Issue 14: a page that reads the store three times waited three times (33 s for /present?deck=...), and
-    the sessions queued behind it waited again. After one wait runs out, operations on the file try once."""
+    the sessions queued behind it waited again. After one wait runs out, operations on the file wait only
+    BUSY_RETRY_SECONDS until one gets through."""
     path = tmp_path / "scenarios.duckdb"
     store = DuckDBStore(path)
     record, _ = save(store, 1)
@@ -528,7 +529,7 @@ def test_a_held_lock_is_waited_for_once_not_once_per_operation(tmp_path, monkeyp
             errors = list(pool.map(lambda op: _error_of(op), [lambda: store.get(record.id), store.list,
                                                                lambda: save(store, 2), lambda: DuckDBStore(path)]))
         assert all("still busy" in e for e in errors), errors
-        assert time.monotonic() - started < 1.0
+        assert time.monotonic() - started < 2.0  # four tries of BUSY_RETRY_SECONDS, not four waits of 2 s
     finally:
         holder.kill()
         holder.wait()

@@ -10,6 +10,7 @@ from chokepoint.data import DataError, get_database, run_query
 from chokepoint.engine import run_scenario
 from chokepoint.params import YEARS, ScenarioError, load_model_inputs, preset_scenario, scenario_from_settings
 from chokepoint.uncertainty import MAX_DRAWS, QUANTILE_COLUMNS, SEEK_LEVERS, band_table, drivers, run_draws, seek
+from chokepoint.uncertainty import calibration as calibration_targets_of  # `calibration` names a table below
 from chokepoint.validation import validation_table
 
 
@@ -76,11 +77,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--format", choices=("csv", "json"), default="csv")
     run.add_argument("--out", help="write to this file instead of standard output")
     run.add_argument("--draws", type=_bounded_int("--draws", 1, MAX_DRAWS),
-                     help="add Monte Carlo bands p5,p25,p50,p75,p95 from this many parameter draws")
+                     help="add Monte Carlo bands p5,p25,p50,p75,p95 from this many parameter draws, weighted by "
+                          "how well they reproduce the calibration targets (standard error says how many are effective)")
     run.add_argument("--seed", type=_bounded_int("--seed", 0, 2 ** 63 - 1),
                      help="random seed for --draws (default: derived from the scenario's settings)")
     run.add_argument("--widen", type=_finite_float("--widen", positive=True), default=1.0,
                      help="scale every parameter range about its default for --draws (default 1)")
+    run.add_argument("--unconditioned", action="store_true",
+                     help="weight every draw equally instead of by how well it reproduces the calibration targets")
     drivers = commands.add_parser("drivers", help="which parameters move one output most (low/high runs)")
     _scenario_options(drivers)
     _metric_options(drivers)
@@ -119,9 +123,12 @@ def main(argv: list[str] | None = None) -> int:
             scenario = _scenario(args, inputs)
             table = run_scenario(scenario, inputs).tidy()
             if args.draws is not None:
-                bands = band_table(run_draws(scenario, inputs, args.draws, args.seed, args.widen), table)
+                draws = run_draws(scenario, inputs, args.draws, args.seed, args.widen,
+                                  condition=not args.unconditioned, targets=calibration_targets_of(database))
+                bands = band_table(draws, table)
                 for column in QUANTILE_COLUMNS:
                     table[column] = bands[column].to_numpy()
+                sys.stderr.write(draws.conditioning_sentence() + "\n")
             if args.format == "csv":
                 output = table.to_csv(index=False, float_format="%.6g")
             else:
@@ -134,18 +141,26 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 sys.stdout.write(output)
         elif args.command == "drivers":
-            frame = drivers(_scenario(args, inputs), inputs, args.metric, args.entity, args.year, args.top)
+            scenario = _scenario(args, inputs)
+            draws = run_draws(scenario, inputs, 1000, targets=calibration_targets_of(database))
+            frame = drivers(scenario, inputs, args.metric, args.entity, args.year, args.top, draw_result=draws)
             if args.format == "csv":
                 sys.stdout.write(frame.to_csv(index=False, float_format="%.6g"))
             else:
-                cols = ["parameter", "basis", "low", "high", "output_low", "output_high", "swing"]
+                cols = ["parameter", "basis", "low", "high", "output_low", "output_high", "swing", "range_low",
+                        "range_high"]
                 sys.stdout.write(frame[cols].to_string(index=False, float_format=lambda v: f"{v:,.4g}") + "\n")
+            sys.stderr.write(f"low and high are each parameter's P5 and P95 in {draws.draws:,} draws conditioned on "
+                             f"the {draws.targets} calibration targets ({draws.effective:,.0f} effective); "
+                             "range_low and range_high are its documented range\n")
         elif args.command == "seek":
-            result = seek(_scenario(args, inputs), inputs, args.lever, args.metric, args.entity, args.year,
-                          args.target, args.keep)
+            scenario = _scenario(args, inputs)
+            result = seek(scenario, inputs, args.lever, args.metric, args.entity, args.year, args.target, args.keep,
+                          draw_result=run_draws(scenario, inputs, 1000, targets=calibration_targets_of(database)))
             value = "none" if result.value is None else f"{result.value:g}"
             achieved = "none" if result.achieved is None else f"{result.achieved:.6g}"
-            sys.stdout.write(f"value: {value}\nachieved: {achieved}\n{result.message}\n")
+            band = "none" if result.low is None else f"{result.low:g} {result.high:g}"
+            sys.stdout.write(f"value: {value}\nachieved: {achieved}\nband: {band}\n{result.message}\n")
         elif args.command == "params":
             frame = run_query("model_parameters", database)
             frame["basis"] = [b if b == "judgment" else f"{b}: {s}" for b, s in

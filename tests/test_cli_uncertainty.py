@@ -32,6 +32,27 @@ def test_run_with_draws_adds_ordered_quantiles_and_keeps_the_deterministic_value
     capacity_2024 = table[(table.metric == "domestic_capacity_units") & (table.year == 2024)]
     assert len(capacity_2024) == 1 and capacity_2024.value.isna().all()
     assert capacity_2024[QUANTILES].isna().all(axis=None)
+    # standard error says, in one line, how the draws are weighted and how many are effective
+    note = result.stderr.strip().splitlines()
+    assert len(note) == 1 and "8 calibration targets" in note[0]
+    effective = float(note[0].split(": ")[1].split(" of the 300")[0].replace(",", ""))
+    assert 1 <= effective <= 300 and "of the 300 are effective" in note[0]
+
+
+def test_run_draws_are_conditioned_unless_asked_not_to_be():
+    """Nvidia's 2024 China revenue is a calibration target (14.45-19.55): the conditioned band lies inside it,
+    the unconditioned one does not."""
+    def band(*extra):
+        result = cli("run", "--draws", "1000", *extra)
+        assert result.returncode == 0, result.stderr
+        table = pd.read_csv(io.StringIO(result.stdout))
+        row = table[(table.metric == "china_revenue_usd_bn") & (table.entity == "Nvidia") & (table.year == 2024)]
+        return row.p5.iloc[0], row.p95.iloc[0], result.stderr
+    p5, p95, note = band()
+    assert 14.45 <= p5 < p95 <= 19.55 and "effective" in note
+    u5, u95, plain = band("--unconditioned")
+    assert u5 < 14.45 and u95 - u5 > p95 - p5
+    assert "equally weighted" in plain
 
 
 def test_draws_are_reproducible_and_the_seed_changes_them(tmp_path):
@@ -52,13 +73,16 @@ def test_drivers_table_and_csv():
     assert table.returncode == 0, table.stderr
     lines = table.stdout.splitlines()
     assert lines[0].split()[:2] == ["parameter", "basis"] and len(lines) == 13
+    assert lines[0].split()[-2:] == ["range_low", "range_high"]
     assert "judgment" in table.stdout
+    assert "P5 and P95 in 1,000 draws conditioned on the 8 calibration targets" in table.stderr
     csv = cli(*args, "--format", "csv", "--top", "5", "--preset", "Both sides hawkish")
     assert csv.returncode == 0, csv.stderr
     frame = pd.read_csv(io.StringIO(csv.stdout))
     assert len(frame) == 5
     assert list(frame.columns) == ["parameter", "label", "basis", "source_ids", "low", "high", "output_low",
-                                   "output_high", "output_default", "swing"]
+                                   "output_high", "output_default", "swing", "range_low", "range_high"]
+    assert (frame.range_low <= frame.low).all() and (frame.high <= frame.range_high).all()
     assert (np.diff(frame.swing) <= 0).all()
     assert frame.swing.iloc[0] == pytest.approx(abs(frame.output_high.iloc[0] - frame.output_low.iloc[0]), rel=1e-5)
 
@@ -70,7 +94,10 @@ def test_seek_prints_the_value_and_a_sentence():
     lines = result.stdout.splitlines()
     assert lines[0].startswith("value: ") and 0 < float(lines[0].split()[1]) < 100
     assert float(lines[1].split()[1]) >= 4.5
-    assert "Nvidia's China revenue in 2028 is above $4.5bn" in lines[2]
+    low, high = (float(v) for v in lines[2].removeprefix("band: ").split())
+    assert 0 <= low <= float(lines[0].split()[1]) <= high <= 100
+    assert "Nvidia's China revenue in 2028 is above $4.5bn" in lines[3]
+    assert f"between {low:g} and {high:g} (P5–P95)" in lines[3]
 
 
 def test_seek_says_so_when_no_value_works_and_exits_0():
@@ -79,8 +106,9 @@ def test_seek_says_so_when_no_value_works_and_exits_0():
                  "export_controls=10")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[:2] == ["value: none", "achieved: none"]
-    assert lines[2].startswith("No value of China self-reliance push from 0 to 100 keeps")
+    assert lines[:3] == ["value: none", "achieved: none", "band: none"]
+    assert lines[3].startswith("No value of China self-reliance push from 0 to 100 keeps")
+    assert "plausible draws" in lines[3]
 
 
 SEEK = ["seek", "--lever", "export_controls", "--metric", "china_share_value", "--entity", "Nvidia", "--year",

@@ -26,6 +26,12 @@ claim_figures.csv, one row per figure: `key` (the placeholder name, unique withi
 - ratio: of, to (keys of earlier figures of the same claim), optional unit (default "times").
 Placeholders in an explanation: the claim's figure keys; {threshold} and {condition}; for threshold claims
 also {best} (the output closest to holding, or furthest from failing, over both levers) and {best_at}.
+
+A claim that depends on the model (a threshold condition, or a figure condition on a model figure) also gets
+its odds (`Odds`): the share of plausible draws, 1,000 Monte Carlo draws weighted by how well they reproduce the
+calibration targets, in which it holds at the claim's settings ("holds in 72% of plausible draws"), and
+"outside the model's range" when no draw reaches it even at the setting where it comes closest. The verdict
+above stays the one at the parameter defaults.
 """
 from __future__ import annotations
 
@@ -42,7 +48,7 @@ import pandas as pd
 from chokepoint.data import Database, DataError, get_database, run_query
 from chokepoint.engine import Metrics, parameter_arrays, run_scenario
 from chokepoint.params import HEADLINE_LEVERS, YEARS, FIRST_LEVER_YEAR, ModelInputs, Scenario, load_model_inputs, text
-from chokepoint.uncertainty import check_metric, describe, simulate_blocks
+from chokepoint.uncertainty import DrawResult, calibration, check_metric, describe, run_draws, simulate_blocks
 
 VERDICTS = ("supported", "partly supported", "contradicted", "depends on the scenario",
             "not checkable with this data")
@@ -108,6 +114,7 @@ class Figure:
     unit: str
     source_ids: tuple[str, ...]  # the sources of the data row(s) read; empty for model figures
     declared_ids: tuple[str, ...]  # the source ids the figures file gives for it
+    selector: str = ""  # as in claim_figures.csv (a model figure's odds are read from draws with it)
 
     @property
     def text(self) -> str:
@@ -254,7 +261,7 @@ def _resolve(row, figures: dict[str, Figure], sources: _Sources) -> Figure:
         raise DataError(f"{where}: unknown dataset '{dataset}'")
     if value != value:
         raise DataError(f"{where}: the row it reads has no value")
-    return Figure(row.key, row.label, dataset, value, unit, ids, _ids(row.source_ids))
+    return Figure(row.key, row.label, dataset, value, unit, ids, _ids(row.source_ids), row.selector)
 
 
 # ------------------------------------------------------------------------------------------- conditions
@@ -421,15 +428,72 @@ class Condition:
             output -= value_at(self.metric, self.versus, self.year)
         return output
 
-    def in_scenario(self, value_at) -> str:
-        """The condition in another scenario, in words, from a `value_at(metric, entity, year)` lookup."""
+    def in_scenario(self, value_at, draws: DrawResult | None = None) -> str:
+        """The condition in another scenario, in words, from a `value_at(metric, entity, year)` lookup; with that
+        scenario's conditioned `draws`, also the share of plausible draws in which it holds."""
         what = describe(self.metric, self.entity)
         value = self.format(value_at(self.metric, self.entity, self.year))
         if self.versus:
             value += f", against {self.format(value_at(self.metric, self.versus, self.year))} for {self.versus}"
         holds = self.holds_for(self.output_of(value_at))
         verdict = "holds" if holds else "does not hold"
-        return f"{what[:1].upper() + what[1:]} in {self.year}: {value}, so the claim {verdict}."
+        sentence = f"{what[:1].upper() + what[1:]} in {self.year}: {value}, so the claim {verdict}"
+        if draws is None:
+            return sentence + "."
+        share = self.share_of(draws)
+        odds = f"in {odds_text(share)} of plausible draws" if share > 0 else "in no plausible draw"
+        return f"{sentence} at the parameter defaults; it holds {odds}."
+
+    def share_of(self, draws: DrawResult) -> float:
+        """The weighted share of a scenario's draws in which the claim holds."""
+        return draws.share(self.holds_for(self.output_of(draws.values)))
+
+
+def odds_text(share: float) -> str:
+    """A share of draws in words: "72%", "under 1%", "over 99%", "all" and "none" only when exact."""
+    percent = 100.0 * share
+    if 0.0 < percent < 0.5:
+        return "under 1%"
+    if 99.5 <= percent < 100.0:
+        return "over 99%"
+    return f"{percent:.0f}%"
+
+
+@dataclass(frozen=True)
+class Odds:
+    """How often a model-dependent claim holds across plausible draws (conditioned on the calibration targets)."""
+
+    share: float  # weighted share of the draws in which the claim holds at `where`
+    where: str  # e.g. "at export_controls 25, self_reliance 90 (as announced for 2026)"
+    effective: float  # effective draws behind the share
+    draws: int
+    best_share: float | None = None  # when no draw holds at `where`: the share where it comes closest
+    best_where: str = ""
+
+    @property
+    def outside(self) -> bool:
+        """No plausible draw reaches it, even where it comes closest."""
+        return self.share == 0 and not self.best_share
+
+    @property
+    def label(self) -> str:
+        if self.outside:
+            return "Outside the model's range"
+        if self.share == 0:
+            return "Holds in no plausible draw here"
+        return f"Holds in {odds_text(self.share)} of plausible draws"
+
+    @property
+    def sentence(self) -> str:
+        basis = (f"{self.draws:,} Monte Carlo draws weighted by how well they reproduce the calibration targets, "
+                 f"{self.effective:,.0f} effective")
+        if self.outside:
+            closest = f", nor {self.best_where}, where it comes closest" if self.best_where else ""
+            return f"Outside the model's range: no plausible draw reaches it {self.where}{closest} ({basis})."
+        if self.share == 0:
+            return (f"It holds in no plausible draw {self.where}, but in {odds_text(self.best_share)} of them "
+                    f"{self.best_where}, where it comes closest ({basis}).")
+        return f"It holds in {odds_text(self.share)} of plausible draws {self.where} ({basis})."
 
 
 def dashboard_link(page: str, settings: dict[str, float], year: int | None = None) -> str:
@@ -486,6 +550,7 @@ class CheckedClaim:
     condition_kind: str
     condition: Condition | None = None
     check: FigureCheck | None = None
+    odds: Odds | None = None  # for a claim that depends on the model: how often it holds in plausible draws
 
     @property
     def computed_verdict(self) -> str | None:
@@ -543,6 +608,60 @@ def _other_lever(raw: str, lever: str, inputs: ModelInputs, where: str) -> tuple
     return other, float(value), label, tuple(float(b) for b in base)
 
 
+CLAIM_DRAWS = 1000
+
+
+class _Draws:
+    """Conditioned draws per lever setting, each run once (seeded by its scenario, as the pages' bands are)."""
+
+    def __init__(self, inputs: ModelInputs, database: Database):
+        self.inputs, self.targets = inputs, calibration(database)
+        self._draws: dict[tuple[float, float], DrawResult] = {}
+
+    def at(self, ec: float, sr: float) -> DrawResult:
+        key = (float(ec), float(sr))
+        if key not in self._draws:
+            self._draws[key] = run_draws(Scenario.create(*key, inputs=self.inputs), self.inputs, CLAIM_DRAWS,
+                                         targets=self.targets)
+        return self._draws[key]
+
+
+def _setting(ec: float, sr: float, label: str = "") -> str:
+    return f"at export_controls {ec:g} and self_reliance {sr:g}" + (f", {label}" if label else "")
+
+
+def threshold_odds(condition: Condition, draws: _Draws) -> Odds:
+    """The share of plausible draws in which a threshold claim holds at its base setting; where none does, also
+    at the setting where the output comes closest at the defaults."""
+    ec, sr = condition.base
+    base = draws.at(ec, sr)
+    share = condition.share_of(base)
+    odds = Odds(share, _setting(ec, sr, condition.other_label), base.effective, base.draws)
+    if share > 0:
+        return odds
+    _, (best_ec, best_sr) = condition.best
+    if (best_ec, best_sr) == (ec, sr):
+        return odds
+    return dataclasses.replace(odds, best_share=condition.share_of(draws.at(best_ec, best_sr)),
+                               best_where=_setting(best_ec, best_sr))
+
+
+def figure_odds(figure: Figure, comparison: str, threshold: float, inputs: ModelInputs, draws: _Draws) -> Odds:
+    """The share of plausible draws in which a model figure meets a figure condition."""
+    parts = parse_selector(figure.selector, figure.key)
+    ec, sr, _ = inputs.presets[parts["preset"]]
+    result = draws.at(ec, sr)
+    if parts["run"] == "scenario":
+        values = result.values(parts["metric"], parts["entity"], int(parts["year"]))
+    else:
+        block = RUNS.index(parts["run"]) * result.draws
+        sliced = {k: (v[block:] if isinstance(v, np.ndarray) else v) for k, v in result.raw.items()}
+        values = Metrics(sliced, inputs, result.draws).at(parts["metric"], parts["entity"], int(parts["year"]))
+    holds = values >= threshold if comparison == "above" else values <= threshold
+    label = parts["preset"][:1].lower() + parts["preset"][1:]
+    return Odds(result.share(holds), _setting(ec, sr, label), result.effective, result.draws)
+
+
 def check_claims(inputs: ModelInputs | None = None, database: Database | None = None) -> list[CheckedClaim]:
     """Every claim with its figures resolved, its conditions evaluated and its explanation rendered.
 
@@ -589,13 +708,14 @@ def check_claims(inputs: ModelInputs | None = None, database: Database | None = 
     wanted = sorted({(metric_of[cid], entity, year)
                      for cid, (year, entities, _) in specs.items() for entity in entities})
     grid = lever_grid(inputs, wanted) if wanted else {}
+    draws = _Draws(inputs, database)
 
     checked = []
     for row in claims.itertuples(index=False):
         where = f"data/claims.csv ({row.claim_id})"
         figures = resolved.get(row.claim_id, {})
         values = {key: f.text for key, f in figures.items()}
-        condition = check = None
+        condition = check = odds = None
         if row.condition_kind == "threshold":
             year, entities, unit = specs[row.claim_id]
             threshold, threshold_key = _threshold(row.threshold, figures, where)
@@ -609,6 +729,7 @@ def check_claims(inputs: ModelInputs | None = None, database: Database | None = 
             values.update(condition=condition.sentence, threshold=figures[threshold_key].text if threshold_key
                           else condition.format(threshold),
                           best=condition.format(best), best_at=f"export_controls {ec}, self_reliance {sr}")
+            odds = threshold_odds(condition, draws)
         elif row.condition_kind == "figure":
             for column in ("metric", "comparison", "threshold"):
                 if text(getattr(row, column)) == "":
@@ -624,12 +745,14 @@ def check_claims(inputs: ModelInputs | None = None, database: Database | None = 
                         f"figures it {'holds' if holds else 'does not hold'}.")
             check = FigureCheck(row.metric, row.comparison, threshold, holds, sentence)
             values.update(condition=sentence, threshold=threshold_text)
+            if figure.is_model:
+                odds = figure_odds(figure, row.comparison, threshold, inputs, draws)
         missing = [name for name in placeholders(row.explanation) if name not in values]
         if missing:
             raise DataError(f"{where}: explanation placeholder(s) {', '.join(missing)} have no value")
         checked.append(CheckedClaim(
             row.claim_id, row.claim, row.made_by, row.verdict, row.explanation.format(**values), row.explanation,
-            _ids(row.source_ids), tuple(figures.values()), row.condition_kind, condition, check))
+            _ids(row.source_ids), tuple(figures.values()), row.condition_kind, condition, check, odds))
     return checked
 
 

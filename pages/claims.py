@@ -46,13 +46,29 @@ def figure_lines(figures) -> str:
     return "\n".join(lines)
 
 
-def card(claim: claims.CheckedClaim, run) -> None:
+def odds_badge(odds: claims.Odds) -> tuple[str, str]:
+    """(colour, icon) for a claim's odds across plausible draws."""
+    if odds.share >= 0.9:
+        return "green", ":material/check_circle:"
+    if odds.share <= 0.1:
+        return "red", ":material/cancel:"
+    return "blue", ":material/casino:"
+
+
+def card(claim: claims.CheckedClaim, run, draws) -> None:
     verdict = claim.computed_verdict or claim.verdict
     with st.container(border=True):
-        colour, icon = BADGES[verdict]
-        st.badge(verdict.capitalize(), color=colour, icon=icon)
+        if claim.odds is not None:  # a claim that depends on the model: its odds, not a verdict at the defaults
+            colour, icon = odds_badge(claim.odds)
+            st.badge(claim.odds.label, color=colour, icon=icon)
+        else:
+            colour, icon = BADGES[verdict]
+            st.badge(verdict.capitalize(), color=colour, icon=icon)
         st.markdown(f"**{saved.plain(claim.claim)}**")
         st.caption(f"Made by: {saved.plain(claim.made_by)} · claim {claim.claim_id}")
+        if claim.odds is not None:
+            st.markdown(f"**How often it holds:** {saved.plain(claim.odds.sentence)} At the parameter defaults "
+                        f"the verdict is “{verdict}”.")
         if claim.computed_verdict and claim.computed_verdict != claim.verdict:
             st.warning(f"The stored verdict is “{claim.verdict}” but the data and model now give “{verdict}”: "
                        "this claim needs review.", icon=":material/sync_problem:")
@@ -66,7 +82,7 @@ def card(claim: claims.CheckedClaim, run) -> None:
             else:
                 st.markdown(f"**When it holds:** {saved.plain(claim.condition_sentence)} "
                             f"Open the dashboard at {links}.")
-            st.caption(saved.plain("In the scenario in the sidebar: " + condition.in_scenario(run.value)))
+            st.caption(saved.plain("In the scenario in the sidebar: " + condition.in_scenario(run.value, draws)))
         elif claim.check is not None:
             st.caption(saved.plain(claim.check.sentence))
         with st.expander(f"Figures and sources ({len(claim.figures)})"):
@@ -82,7 +98,9 @@ st.markdown(
     "Strength*) and from analysts, in our own words, held against the sourced figures in the data and, for claims "
     "about the future, against the model. Where a claim can be tested the verdict is computed, not typed: the "
     "engine evaluates it at every whole-number setting of both levers (0–100, everything else at the model "
-    "defaults), so a model change that flips a verdict shows here and fails the tests.")
+    "defaults), so a model change that flips a verdict shows here and fails the tests. A claim that depends on the "
+    "model is shown with its odds: the share of plausible draws (1,000 Monte Carlo draws weighted by how well they "
+    "reproduce the calibration targets) in which it holds.")
 shell.scenario_caption(context)
 
 try:
@@ -91,11 +109,15 @@ except DataError as exc:
     st.error(f"The claims files could not be checked, so no verdicts are shown: {exc}")
     st.stop()
 run = resources.results(context.settings)
+draws = resources.draws(context.settings)
 counts = {v: sum((c.computed_verdict or c.verdict) == v for c in checked) for v in claims.VERDICTS}
-st.markdown(f"**{len(checked)} claims.** " + " · ".join(f"{v.capitalize()}: {n}" for v, n in counts.items() if n))
+with_odds = sum(c.odds is not None for c in checked)
+st.markdown(f"**{len(checked)} claims.** Verdicts at the parameter defaults: "
+            + " · ".join(f"{v.capitalize()}: {n}" for v, n in counts.items() if n)
+            + f". {with_odds} depend on the model and are shown with their odds.")
 
 for claim in checked:
-    card(claim, run)
+    card(claim, run, draws)
 
 st.subheader("Systems, not chips: chips and rack-scale systems compared")
 systems = claims.system_table(resources.database())

@@ -302,3 +302,49 @@ def test_system_comparison_matches_semianalysis(database):
 
 def test_sentence_count_ignores_decimals():
     assert claims.sentence_count("It is 3.9× the power. That is $15.5B.") == 2
+
+
+# ------------------------------------------------------------------------------------------------- odds
+
+@pytest.mark.parametrize("claim_id", THRESHOLD_IDS)
+def test_threshold_claims_get_the_share_of_plausible_draws_in_which_they_hold(by_id, inputs, claim_id):
+    """Recomputed from the conditioned draws at the claim's setting: each draw's output, weighted."""
+    from chokepoint.uncertainty import run_draws
+
+    claim = by_id[claim_id]
+    condition, odds = claim.condition, claim.odds
+    draws = run_draws(Scenario.create(*condition.base, inputs=inputs), inputs, 1000)
+    output = draws.values(condition.metric, condition.entity, condition.year)
+    if condition.versus:
+        output = output - draws.values(condition.metric, condition.versus, condition.year)
+    holds = output >= condition.threshold if condition.comparison == "above" else output <= condition.threshold
+    assert odds.share == pytest.approx(float(draws.weights[holds].sum()), abs=1e-12)
+    assert odds.effective == pytest.approx(draws.ess) and odds.draws == 1000
+    assert f"export_controls {condition.base[0]:g} and self_reliance {condition.base[1]:g}" in odds.where
+    assert odds.sentence.startswith("It holds in " if odds.share > 0 else ("It holds in no" if not odds.outside
+                                                                            else "Outside the model's range"))
+
+
+def test_odds_differ_from_the_verdict_at_the_defaults(by_id):
+    """C11 (domestic vendors above 80% of China's spend in 2027) fails at every lever setting at the defaults,
+    yet some plausible draws reach it at the announced settings; C10 holds at the defaults, not in every draw."""
+    assert by_id["C11"].computed_verdict == "contradicted" and 0 < by_id["C11"].odds.share < 0.5
+    assert by_id["C10"].computed_verdict == "supported" and 0.5 < by_id["C10"].odds.share < 1
+    assert by_id["C10"].odds.label == f"Holds in {claims.odds_text(by_id['C10'].odds.share)} of plausible draws"
+    for claim in by_id.values():  # odds exactly where the claim is tested against the model
+        model_check = claim.check is not None and next(f for f in claim.figures if f.key == claim.check.key).is_model
+        assert (claim.odds is not None) == (claim.condition is not None or model_check), claim.claim_id
+
+
+@pytest.mark.parametrize("share,best,label,lead", [
+    (0.72, None, "Holds in 72% of plausible draws", "It holds in 72% of plausible draws at A"),
+    (0.004, None, "Holds in under 1% of plausible draws", "It holds in under 1% of plausible draws at A"),
+    (0.999, None, "Holds in over 99% of plausible draws", "It holds in over 99% of plausible draws at A"),
+    (0.0, 0.3, "Holds in no plausible draw here", "It holds in no plausible draw at A, but in 30% of them at B"),
+    (0.0, 0.0, "Outside the model's range", "Outside the model's range: no plausible draw reaches it at A, nor at B"),
+    (0.0, None, "Outside the model's range", "Outside the model's range: no plausible draw reaches it at A ("),
+])
+def test_odds_in_words(share, best, label, lead):
+    odds = claims.Odds(share, "at A", 100.0, 1000, best, "at B" if best is not None else "")
+    assert odds.label == label
+    assert odds.sentence.startswith(lead) and odds.sentence.endswith("100 effective).")

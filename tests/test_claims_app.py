@@ -37,12 +37,28 @@ def test_every_claim_is_shown_with_its_verdict_and_explanation(page, checked):
     shown = texts(page)
     badges = [el.value for el in page.markdown if "-badge[" in el.value]
     assert len(badges) == len(checked)
-    for claim in checked:
+    for claim, badge in zip(checked, badges):
         assert claim.claim in shown, claim.claim_id
         assert claim.explanation in shown, claim.claim_id
         assert claim.made_by in shown, claim.claim_id
-        assert any(claim.verdict.capitalize() in badge for badge in badges), claim.claim_id
+        if claim.odds is None:
+            assert claim.verdict.capitalize() in badge, claim.claim_id
+        else:  # a claim that depends on the model shows its odds; its verdict at the defaults is still said
+            assert claim.odds.label in unescape(badge), claim.claim_id
+            assert claim.odds.sentence in shown and f"the verdict is “{claim.verdict}”" in shown, claim.claim_id
     assert not page.warning, "a stored verdict disagrees with the computed one"
+
+
+def test_claims_that_depend_on_the_model_show_how_often_they_hold(page, checked):
+    with_odds = {c.claim_id: c.odds for c in checked if c.odds is not None}
+    # every threshold claim, and the figure claim read from a model figure (C10, Huawei's 2026 share)
+    assert {c.claim_id for c in checked if c.condition is not None} | {"C10"} == set(with_odds)
+    shown = texts(page)
+    for claim_id, odds in with_odds.items():
+        assert 0 <= odds.share <= 1 and odds.effective >= 100 and odds.draws == 1000, claim_id
+        assert odds.label == "Outside the model's range" or "plausible draw" in odds.label
+        assert odds.sentence in shown, claim_id
+    assert f"{len(with_odds)} depend on the model and are shown with their odds" in shown
 
 
 def test_scenario_claims_show_the_condition_and_open_the_dashboard_there(page, checked):
@@ -76,10 +92,11 @@ def test_the_sidebar_scenario_is_checked_against_each_condition(page, checked):
     page.slider(key="self_reliance").set_value(outside).run()
     assert not page.exception
     line = next(t for t in texts(page).splitlines() if t.startswith("In the scenario in the sidebar: Huawei"))
-    assert line.endswith("so the claim does not hold.")
+    assert "so the claim does not hold at the parameter defaults; it holds in " in line
+    assert line.endswith(" of plausible draws.") or line.endswith("in no plausible draw.")
     page.slider(key="self_reliance").set_value(holding).run()
     line = next(t for t in texts(page).splitlines() if t.startswith("In the scenario in the sidebar: Huawei"))
-    assert line.endswith("so the claim holds.")
+    assert "so the claim holds at the parameter defaults; it holds in " in line
 
 
 def test_a_claims_file_problem_is_a_message_not_a_traceback(monkeypatch):

@@ -9,10 +9,17 @@ from chokepoint.ui import resources, saved, shell
 
 context = shell.page_context()
 st.title("Uncertainty & drivers")
+draws = resources.draws(context.settings)
 st.markdown("Every parameter has a documented range (Methodology page). **1,000 draws** over those ranges (triangular, "
             "low–default–high; China's industrial-execution parameters move together through one shared factor) "
             "show how sure each projection is. The draws are seeded by the scenario, so the same scenario always "
             "shows the same bands.")
+if draws.conditioned:
+    first, last = draws.target_years
+    st.markdown(f"**Conditioned on history:** each draw is weighted by how well it reproduces the {draws.targets} "
+                f"calibration targets (published figures for {first}–{last}), leaving **{draws.effective:,.0f} of "
+                f"the {draws.draws:,} draws effective**, and the bands, the sentences below, the tornado and "
+                "goal-seek all use these weighted draws.")
 shell.scenario_caption(context)
 
 OUTPUTS = {
@@ -25,12 +32,12 @@ OUTPUTS = {
 }
 
 st.subheader(f"Does the conclusion hold? ({context.year})")
-for sentence in headline_probabilities(resources.draws(context.settings), context.year):
+for sentence in headline_probabilities(draws, context.year):
     st.markdown(f"- {sentence}")
 
 run = resources.results(context.settings)
 shell.chart("shares_value", context, views.share_takeaway(run, context.year)
-            + " Shading shows where 50% and 90% of the draws fall.")
+            + " Shading shows where 50% and 90% of the weighted draws fall.")
 
 st.subheader("What moves it: drivers")
 left, right = st.columns([2, 1])
@@ -40,14 +47,15 @@ table = resources.drivers_table(context.settings, metric, entity, context.year).
 table["judgment"] = ["judgment" if b == "judgment" else "sourced or calibrated" for b in table.basis]
 table["label"] = [f"{label} ({'judgment' if b == 'judgment' else b})" for label, b in zip(table.label, table.basis)]
 st.vega_lite_chart(charts.spec(charts.tornado_chart(
-    table, title=f"{output}, {context.year}: output with each parameter at its low and high value",
+    table, title=f"{output}, {context.year}: output with each parameter at its P5 and P95 (conditioned draws)",
     x_title=output, unit=unit)), width="stretch", alt=f"Drivers of {output}")
 top = table.iloc[0]
 st.markdown(f"**Takeaway:** {top.label.split(' (')[0]} moves “{output}” the most in {context.year}: from "
-            f"{views.format_value(top.output_low, unit)} at its low to {views.format_value(top.output_high, unit)} at "
-            f"its high (default: {views.format_value(top.output_default, unit)}). Orange bars are judgment parameters.")
-right.caption("Each bar runs the model with one parameter at the low and the high end of its range, all others at "
-              "their defaults (one-at-a-time).")
+            f"{views.format_value(top.output_low, unit)} at its P5 to {views.format_value(top.output_high, unit)} at "
+            f"its P95 (default: {views.format_value(top.output_default, unit)}). Orange bars are judgment parameters.")
+right.caption("Each bar runs the model with one parameter at its P5 and its P95 among the conditioned draws (a "
+              "parameter the past pins down swings less than its documented range), all others at their defaults "
+              "(one-at-a-time).")
 drivers_stamp = briefing.scenario_stamp(briefing.Step(context.scenario.name or "Current scenario", context.scenario,
                                                       saved.current_link(context)), context.inputs,
                                         f"Drivers of {output}, {context.year}")

@@ -20,6 +20,21 @@ def test_page_shows_probabilities_drivers_attribution_and_seek():
     assert "interaction" in takeaway
     seek = next(m.value for m in at.markdown if "with US export controls at or below" in m.value)
     assert "Nvidia's China revenue in 2028 is above $5bn" in seek
+    assert "Across plausible draws (conditioned on history) that crossing lies between" in seek
+
+
+def test_page_says_the_draws_are_conditioned_and_how_many_are_effective():
+    from chokepoint.params import Scenario
+    from chokepoint.ui import resources
+
+    at = page(export_controls="60", self_reliance="70")
+    said = [m.value for m in at.markdown if "calibration targets" in m.value]
+    assert len(said) == 1 and said[0].count(". ") == 0  # one sentence
+    draws = resources.draws(Scenario.create(60, 70, inputs=resources.model_inputs()).key())
+    assert draws.conditioned and 1 <= draws.effective <= draws.draws
+    assert f"{draws.effective:,.0f} of the 1,000 draws effective" in said[0]
+    assert "the tornado and goal-seek all use these weighted draws" in said[0]
+    assert any("P5 and its P95 among the conditioned draws" in c.value for c in at.caption)
 
 
 def test_bands_are_drawn_by_default_and_can_be_turned_off():

@@ -5,7 +5,6 @@ scenario it names (once per process: results are cached, bounded).
 """
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -178,30 +177,32 @@ BANDED = {
 
 @st.cache_resource(show_spinner=False, max_entries=128)
 def draws(settings: Settings):
-    """1,000 Monte Carlo draws for a scenario, seeded by the scenario (cached; read-only)."""
-    from chokepoint.uncertainty import run_draws
-    return run_draws(scenario_from_settings(dict(settings), model_inputs()), model_inputs(), 1000)
+    """1,000 Monte Carlo draws for a scenario, seeded by the scenario and weighted by how well they reproduce
+    the calibration targets (cached; read-only)."""
+    from chokepoint.uncertainty import calibration, run_draws
+    return run_draws(scenario_from_settings(dict(settings), model_inputs()), model_inputs(), 1000,
+                     targets=calibration(database()))
 
 
 @st.cache_resource(show_spinner=False, max_entries=128)
 def band_records(kind: str, settings: Settings) -> list[dict]:
-    """P5/P25/P75/P95 by year (the years the levers act on) for the series a chart draws (cached; read-only)."""
+    """Weighted P5/P25/P75/P95 by year (the years the levers act on) of the conditioned draws, for the series a
+    chart draws (cached; read-only)."""
     result = draws(settings)
     rows = []
     for metric, entity in BANDED[kind]:
         for year in range(FIRST_LEVER_YEAR, YEARS[-1] + 1):
-            values = np.sort(result.values(metric, entity, year))
-            p5, p25, p75, p95 = (float(np.quantile(values, q)) for q in (0.05, 0.25, 0.75, 0.95))
+            p5, p25, p75, p95 = (float(q) for q in result.quantiles(metric, entity, year, (5, 25, 75, 95)))
             rows.append({"year": year, "entity": entity, "p5": p5, "p25": p25, "p75": p75, "p95": p95})
     return rows
 
 
 @st.cache_resource(show_spinner=False, max_entries=128)
 def grey_range(settings: Settings, year: int) -> dict[str, tuple[float, float]]:
-    """P5 and P95 of the grey channel in one year: smuggled units and their value (USD bn), from the
-    scenario's cached draws (cached; read-only)."""
+    """Weighted P5 and P95 of the grey channel in one year: smuggled units and their value (USD bn), from the
+    scenario's cached conditioned draws (cached; read-only)."""
     result = draws(settings)
-    return {metric: tuple(float(q) for q in np.quantile(result.values(metric, "Grey market", year), (0.05, 0.95)))
+    return {metric: tuple(float(q) for q in result.quantiles(metric, "Grey market", year, (5, 95)))
             for metric in ("china_units", "china_spend_usd_bn")}
 
 
@@ -261,7 +262,8 @@ def reported_china_share() -> tuple[dict, pd.DataFrame]:
 @st.cache_resource(show_spinner=False, max_entries=256)
 def drivers_table(settings: Settings, metric: str, entity: str, year: int) -> pd.DataFrame:
     from chokepoint.uncertainty import drivers
-    return drivers(scenario_from_settings(dict(settings), model_inputs()), model_inputs(), metric, entity, year)
+    return drivers(scenario_from_settings(dict(settings), model_inputs()), model_inputs(), metric, entity, year,
+                   draw_result=draws(settings))
 
 
 @st.cache_resource(show_spinner=False, max_entries=256)
@@ -274,4 +276,4 @@ def attribution_parts(settings: Settings, company: str, year: int) -> dict:
 def seek_result(settings: Settings, lever: str, metric: str, entity: str, year: int, target: float, keep: str):
     from chokepoint.uncertainty import seek
     return seek(scenario_from_settings(dict(settings), model_inputs()), model_inputs(), lever, metric, entity, year,
-                target, keep)
+                target, keep, draw_result=draws(settings))

@@ -1,4 +1,6 @@
 """Compare: two to four scenarios (saved or presets) side by side, with a shareable address."""
+from collections import Counter
+
 import pandas as pd
 import streamlit as st
 
@@ -17,22 +19,31 @@ options: dict[str, tuple[str, Scenario]] = {}
 for name in inputs.presets:
     options[f"preset:{name}"] = (f"{name} (preset)", preset_scenario(name, inputs))
 try:
-    records = resources.store().list(include_archived=True)
+    records = saved.store().list(include_archived=True)
 except StoreError as exc:
-    st.error(f"Saved scenarios cannot be read right now: {exc}")
+    st.error(f"Saved scenarios cannot be read right now: {saved.plain(exc)}")
     records = []
+if getattr(records, "skipped", ()):
+    st.caption(f"{len(records.skipped)} damaged saved scenario{'s' if len(records.skipped) > 1 else ''} left out "
+               "(the Library names them).")
 for record in records:
     try:
         scenario, _ = saved.scenario_of(record, inputs)  # saved under an older model: migrated, as when opened
     except ValueError:
         continue  # inputs no longer valid for this model: it still opens on its own page
     options[record.id] = (f"{record.name} (saved {record.created_at[:10]})", scenario)
+# Two scenarios saved under one name on one day would share a label, and the label names their column and their
+# line: one would vanish and the changes be computed against the wrong one. Such labels carry the id.
+repeated = Counter(label for label, _ in options.values())
+options = {token: (f"{label} · {token}" if repeated[label] > 1 else label, scenario)
+           for token, (label, scenario) in options.items()}
 
 if "compare_pick" not in st.session_state:
     wanted = [token for token in st.query_params.get("compare", "").split(",") if token]
     unknown = [token for token in wanted if token not in options]
     if unknown:
-        st.warning("Not found, left out of the comparison: " + ", ".join(f"`{saved.plain(t[:40])}`" for t in unknown))
+        st.warning("Not found, left out of the comparison: " + ", ".join(saved.quoted(t) for t in unknown[:10])
+                   + (f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""))
     picked = [token for token in wanted if token in options][:4]
     st.session_state["compare_pick"] = picked or ["preset:As announced for 2026", "preset:2024 regime frozen"]
 
@@ -82,4 +93,5 @@ for column, (metric, entity, title, unit) in zip((left, right), (
         st.vega_lite_chart(charts.spec(charts.comparison_chart(frame, title=title, y_title="Share (%)", unit=unit)),
                            width="stretch", alt=title)
         st.markdown(f"**Takeaway:** in {year}, " + "; ".join(
-            f"{label}: {views.format_value(run.value(metric, entity, year), unit)}" for label, run in zip(labels, runs)) + ".")
+            f"{saved.plain(label)}: {views.format_value(run.value(metric, entity, year), unit)}"
+            for label, run in zip(labels, runs)) + ".")

@@ -1,4 +1,5 @@
 """Shared AppTest helpers: run the real app (app.py) with a query string, optionally on another page."""
+import re
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
@@ -14,3 +15,9 @@ def run_app(page: str | None = None, timeout: float = 120, **query) -> AppTest:
     if page:
         at.switch_page(page).run()
     return at
+
+
+def shown(markdown: str) -> str:
+    """What Markdown source built with saved.plain shows on screen: the backslash escapes and the invisible
+    word joiners (U+2060) it adds taken out again. AppTest sees the source; a browser sees this."""
+    return re.sub(r"\\(.)", r"\1", markdown).replace("\u2060", "")

@@ -2,7 +2,7 @@
 import json
 
 import pytest
-from apptests import run_app
+from apptests import run_app, shown
 
 from chokepoint.engine import rung_levels
 from chokepoint.params import FIRST_LEVER_YEAR, HEADLINE_LEVERS, YEARS
@@ -92,21 +92,21 @@ def test_url_values_set_the_levers():
 
 
 @pytest.mark.parametrize("query,expected,in_use", [
-    ({"export_controls": "abc"}, "`export_controls=abc` is not a number", (DEFAULT_EC,)),
-    ({"self_reliance": "150"}, "`self_reliance=150` is outside 0–100", (DEFAULT_EC,)),
+    ({"export_controls": "abc"}, "“export_controls=abc” is not a number", (DEFAULT_EC,)),
+    ({"self_reliance": "150"}, "“self_reliance=150” is outside 0–100", (DEFAULT_EC,)),
     ({"export_controls": "nan"}, "not a finite number", (DEFAULT_EC,)),
     ({"export_controls": "inf"}, "not a finite number", (DEFAULT_EC,)),
     ({"export_controls": "12.5"}, "not a whole number", (12, 13)),
-    ({"budget_growth": "9"}, "`budget_growth=9` is outside 0.15–0.55", (DEFAULT_EC,)),
+    ({"budget_growth": "9"}, "“budget_growth=9” is outside 0.15–0.55", (DEFAULT_EC,)),
     ({"reference": "<script>alert(1)</script>"}, "is not a preset", (DEFAULT_EC,)),
-    ({"year": "1999"}, "`year=1999` is outside 2027–2032", (DEFAULT_EC,)),
-    ({"year": "2026"}, "`year=2026` is outside 2027–2032", (DEFAULT_EC,)),  # replayed: no lever acts on it
-    ({"utm_source": "mail"}, "`utm_source` is not a setting of this app", (DEFAULT_EC,)),
+    ({"year": "1999"}, "“year=1999” is outside 2027–2032", (DEFAULT_EC,)),
+    ({"year": "2026"}, "“year=2026” is outside 2027–2032", (DEFAULT_EC,)),  # replayed: no lever acts on it
+    ({"utm_source": "mail"}, "“utm_source” is not a setting of this app", (DEFAULT_EC,)),
 ])
 def test_bad_url_values_give_a_notice_and_safe_values(query, expected, in_use):
     at = run_app(**query)
     assert not at.exception
-    notices = [w.value for w in at.warning]
+    notices = [shown(w.value) for w in at.warning]
     assert notices and expected in notices[0], notices
     assert at.slider(key="export_controls").value in in_use
     assert at.slider(key="self_reliance").value == DEFAULT_SR

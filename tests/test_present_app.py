@@ -1,10 +1,11 @@
 """Briefing mode (AppTest): decks present step by step, warm-up reports failures, bad deck ids are safe."""
 
 import pytest
-from apptests import run_app
+from apptests import run_app, shown
 from streamlit.testing.v1 import AppTest
 
 from chokepoint import MODEL_VERSION
+from chokepoint.ui.saved import plain
 
 
 
@@ -88,3 +89,50 @@ def test_present_the_current_scenario_alone(store):
     at = present(present="1", export_controls="60", self_reliance="70")
     assert not at.exception
     assert len(at.metric) == 5 and len(at.get("vega_lite_chart")) == 1
+
+
+# --- issue 14: dead ends, the builder's lost edits, titles as typed --------------------------------------------
+
+def test_a_step_that_is_gone_says_so_and_keeps_the_presenter_moving(store):
+    deck, _ = store.save_deck("Gaps", [{"ref": "preset:Détente", "title": "Fine"},
+                                       {"ref": "zzzzzzzzzz", "title": "Gone"},
+                                       {"ref": "preset:No such preset", "title": "Renamed"}], MODEL_VERSION)
+    at = present(deck=deck.id, step="2")
+    assert not at.exception
+    assert at.title[0].value == "Gone"
+    assert any("Step 2 cannot be shown" in e.value and "no saved scenario has the id" in e.value for e in at.error)
+    assert not at.button(key="present_prev").disabled and not at.button(key="present_next").disabled
+    at.button(key="present_next").click().run()
+    assert at.title[0].value == "Renamed" and any("no longer exists" in e.value for e in at.error)
+    at.button(key="present_prev").click().run()
+    at.button(key="present_prev").click().run()
+    assert at.title[0].value == "Fine" and len(at.metric) == 5
+
+
+def test_slide_titles_show_as_typed(store):
+    title = "[Sign in again](http://evil.example) ![x](http://evil.example/x.png)"
+    deck, _ = store.save_deck("Deck :smile:", [{"ref": "preset:Détente", "title": title}], MODEL_VERSION)
+    at = present(deck=deck.id, step="1")
+    assert at.title[0].value == plain(title)
+    assert shown(at.title[0].value) == title
+
+
+def test_the_builder_keeps_a_title_edited_after_next_and_forgets_an_old_drafts_edits(store):
+    at = present()
+    at.text_input(key="deck_title").input("First title")
+    at.multiselect(key="deck_steps").set_value(["preset:Détente", "preset:Both sides hawkish"])
+    next(b for b in at.button if b.label == "Next: titles and notes").click().run()
+    first_editor = f"deck_editor::{at.session_state['deck_draft_number']}"
+    at.multiselect(key="deck_steps").set_value(["preset:2024 regime frozen", "preset:Détente"])
+    next(b for b in at.button if b.label == "Next: titles and notes").click().run()
+    # The new draft has an editor of its own: what was typed into the first draft's rows (still in the session,
+    # as a browser keeps it) is not applied to rows that now hold other steps.
+    assert f"deck_editor::{at.session_state['deck_draft_number']}" != first_editor
+    at.session_state[first_editor] = {"edited_rows": {0: {"title": "Edited thaw"}}, "added_rows": [],
+                                      "deleted_rows": []}
+    at.text_input(key="deck_title").input("Title changed after Next").run()
+    at.button(key="deck_save").click().run()
+    assert not at.exception
+    decks = store.list_decks()
+    assert len(decks) == 1 and decks[0].title == "Title changed after Next"
+    assert [s.title for s in decks[0].steps] == ["2024 regime frozen", "Détente"]  # no "Edited thaw"

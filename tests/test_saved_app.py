@@ -3,7 +3,7 @@ import json
 from pathlib import Path
 
 import pytest
-from apptests import run_app
+from apptests import run_app, shown
 
 from chokepoint import MODEL_VERSION
 from chokepoint.migrations import RELEASED_VERSIONS
@@ -27,8 +27,14 @@ def save(at, name, note=""):
     return at
 
 
-def banner_text(at) -> str:
+def banner_source(at) -> str:
+    """The saved-scenario banner's Markdown source."""
     return next(s.value for s in at.success if s.value.startswith("**Saved scenario"))
+
+
+def banner_text(at) -> str:
+    """The saved-scenario banner as shown (see apptests.shown)."""
+    return shown(banner_source(at))
 
 
 def test_save_puts_a_permanent_id_in_the_address_and_the_same_inputs_give_the_same_id(isolated_store):
@@ -85,17 +91,22 @@ def test_hostile_names_and_notes_are_shown_as_text(isolated_store):
     record, _ = isolated_store.save({"export_controls": 33, "self_reliance": 44}, name, "<img src=x onerror=alert(1)>",
                                     MODEL_VERSION, "d", {})
     at = app(scenario=record.id)
-    banner = banner_text(at)
+    banner = banner_source(at)
     assert "<script>" not in banner and r"\<script\>" in banner and r"\*\*bold\*\*" in banner
     assert r"\<img" in banner and "<img" not in banner.replace(r"\<", "")
 
 
-def test_a_blank_name_is_refused_and_a_long_one_cannot_be_typed(isolated_store):
+def test_a_blank_name_is_refused_and_a_long_one_is_refused_with_its_length(isolated_store):
     at = app()
     name_input = next(w for w in at.text_input if w.label == "Name")
-    assert name_input.max_chars == 120  # the widget itself stops longer names
+    # No max_chars: a browser silently emptied a paste over the limit (issue 14). The store says what is wrong.
+    assert not name_input.max_chars
     save(at, "   ")
     assert any("name" in e.value.lower() for e in at.error)
+    save(at, "x" * 150)
+    assert any("name must be 1-120 characters (this one has 150)" in e.value for e in at.error)
+    save(at, "\u200b\u2060")
+    assert any("no visible character" in e.value for e in at.error)
     assert isolated_store.list(include_archived=True) == []
 
 
@@ -104,7 +115,7 @@ def test_link_saved_under_an_older_model_shows_saved_and_current_numbers(isolate
                                     {"2028": {"nvidia_share": 0.123, "us_at_risk": 1.0}})
     at = app(scenario=record.id)
     assert not at.exception
-    assert any("Saved with model 0.9" in w.value for w in at.warning)
+    assert any("Saved with model 0.9" in shown(w.value) for w in at.warning)
     table = at.dataframe[0].value
     assert {"saved", "current", "changed"} <= set(table.columns)
     assert "12.3%" in set(table.saved)
@@ -151,9 +162,9 @@ def test_links_saved_by_every_released_version_keep_opening(isolated_store):
             at = app(scenario=item["id"])
             assert not at.exception
             assert at.slider(key="export_controls").value == round(item["settings"]["export_controls"])
-            assert plain(item["name"]) in banner_text(at)
+            assert item["name"] in banner_text(at)
             if version != MODEL_VERSION:  # then against now, for every year the link saved
-                assert any(f"Saved with model {version}" in w.value for w in at.warning), version
+                assert any(f"Saved with model {version}" in shown(w.value) for w in at.warning), version
                 table = at.dataframe[0].value
                 assert sorted(set(table.year)) == sorted(int(y) for y in item["headline"])
                 assert "n/a" not in set(table.current), (version, item["id"])
@@ -189,3 +200,98 @@ def test_a_link_while_the_store_is_down_is_tried_once_and_reported_once(isolated
     assert len(notices) == 1 and notices[0].count("cannot be read right now") == 1
     assert calls == ["abcdefghij"]
 
+
+
+# --- issue 14: hostile names where they were not escaped, duplicate labels, damaged rows, read-only store ------
+
+HOSTILE_NAME = "![x](http://evil.example/x.png) [Sign in again](http://evil.example) $x$ :smile: ==="
+
+
+def _raw_sql(store, sql: str) -> None:
+    import duckdb
+    connection = duckdb.connect(str(store.path))
+    try:
+        connection.execute(sql)
+    finally:
+        connection.close()
+
+
+def test_already_saved_as_and_compare_takeaways_escape_the_name(isolated_store):
+    record, _ = isolated_store.save({"export_controls": 80, "self_reliance": 40}, HOSTILE_NAME, "", MODEL_VERSION,
+                                    resources.model_inputs().data_version, {})
+    again = app(export_controls="80", self_reliance="40")
+    save(again, "Another name")
+    message = next(s.value for s in again.success if "already saved as" in s.value)
+    assert plain(HOSTILE_NAME) in message and "](" not in message.replace(r"\]\(", "")
+    compare = app("pages/compare.py", compare=f"preset:Détente,{record.id}")
+    takeaways = [m.value for m in compare.markdown if m.value.startswith("**Takeaway:**")]
+    assert len(takeaways) == 2 and all(plain(HOSTILE_NAME) in t for t in takeaways)
+    assert all("](http" not in t for t in takeaways)
+
+
+def test_compare_keeps_two_scenarios_saved_under_one_name_on_one_day_apart(isolated_store):
+    """Issue 14: same name, same day gave one label; a column vanished and the changes were wrong."""
+    a, _ = isolated_store.save({"export_controls": 90, "self_reliance": 90}, "Twin", "", MODEL_VERSION, "d", {})
+    b, _ = isolated_store.save({"export_controls": 10, "self_reliance": 10}, "Twin", "", MODEL_VERSION, "d", {})
+    at = app("pages/compare.py", compare=f"{a.id},{b.id}")
+    assert not at.exception
+    headline = at.dataframe[1].value
+    first, second = (c for c in headline.columns if c.startswith("Twin") and "first" not in c)
+    assert first != second and a.id in first and b.id in second
+    assert f"{second} − first" in headline.columns
+    assert headline[first].tolist() != headline[second].tolist()
+
+
+def test_damaged_rows_are_left_out_and_named_and_never_crash_a_page(isolated_store):
+    """Issue 14: one malformed row crashed Library, Compare and Briefing mode with a traceback."""
+    good, _ = isolated_store.save({"export_controls": 70, "self_reliance": 30}, "Good", "", MODEL_VERSION, "d", {})
+    _raw_sql(isolated_store, "INSERT INTO scenarios VALUES ('brokenrow2', 'Broken', '', 'not json', '2.0', 'd', "
+                             "'{}', '2030-01-01T00:00:00.000000Z', FALSE)")
+    _raw_sql(isolated_store, "INSERT INTO scenarios VALUES ('brokenrow3', 'Broken too', '', "
+                             "'{\"export_controls\": \"high\"}', '2.0', 'd', '[]', '2030-01-01T00:00:00.000000Z', FALSE)")
+    _raw_sql(isolated_store, "INSERT INTO decks VALUES ('brokendeck', 'Deck', 'not json', '2.0', "
+                             "'2030-01-01T00:00:00.000000Z')")
+    library = app("pages/library.py")
+    assert not library.exception
+    assert any("2 saved scenarios are damaged" in shown(w.value) and "brokenrow2" in shown(w.value)
+               for w in library.warning)
+    assert "Good" in " ".join(m.value for m in library.markdown)
+    compare = app("pages/compare.py", compare=f"preset:Détente,{good.id},brokenrow2")
+    assert not compare.exception and compare.multiselect(key="compare_pick").value == ["preset:Détente", good.id]
+    briefing = app("pages/present.py")
+    assert not briefing.exception
+    assert any("1 saved deck is damaged" in shown(w.value) for w in briefing.warning)
+    opened = app(scenario="brokenrow2")
+    assert not opened.exception
+    assert any("brokenrow2 is damaged" in shown(w.value) for w in opened.warning)
+    deck = app("pages/present.py", deck="brokendeck")
+    assert not deck.exception and deck.title[0].value == "Briefing mode"
+
+
+@pytest.fixture
+def read_only_store(isolated_store, monkeypatch):
+    """The app's store, opened read-only as on a read-only disk (tests/test_store.py mounts a real one)."""
+    record, _ = isolated_store.save({"export_controls": 65, "self_reliance": 35}, "Kept", "", MODEL_VERSION, "d", {})
+    from chokepoint.store import DuckDBStore
+    original = DuckDBStore.__init__
+
+    def read_only_init(self, path):
+        original(self, path)
+        self.read_only, self.read_only_reason = True, "its file is on a read-only disk"
+
+    monkeypatch.setattr(DuckDBStore, "__init__", read_only_init)
+    resources.store.clear()
+    yield record
+    resources.store.clear()
+
+
+def test_a_read_only_store_opens_links_and_says_saving_is_off(read_only_store):
+    at = app(scenario=read_only_store.id)
+    assert not at.exception
+    assert "Saved scenario: Kept" in banner_text(at)
+    assert at.button(key="save_submit").disabled
+    assert any("Saving is off" in shown(i.value) and "read-only disk" in shown(i.value) for i in at.info)
+    library = app("pages/library.py")
+    assert any("Archiving is off" in shown(i.value) for i in library.info)
+    assert not [b for b in library.button if b.key and b.key.startswith("archive::")]
+    assert "Kept" in " ".join(m.value for m in library.markdown)

@@ -54,25 +54,31 @@ class Context:
         return self.reference.key()
 
 
+def _given(name: str, raw: str | None = None) -> str:
+    """A key or key=value from the address, as a notice quotes it (escaped: it is link text)."""
+    return saved.quoted(name, 30) if raw is None else saved.quoted(f"{name}={raw}", len(name) + 31)
+
+
 def _check_number(name, raw_values, low, high, whole=False):
     if len(raw_values) != 1:
-        return f"`{name}` appears {len(raw_values)} times"
+        return f"{_given(name)} appears {len(raw_values)} times"
     raw = raw_values[0]
     try:
         value = float(raw)
     except ValueError:
-        return f"`{name}={raw[:30]}` is not a number"
+        return f"{_given(name, raw)} is not a number"
     if not math.isfinite(value):
-        return f"`{name}={raw[:30]}` is not a finite number"
+        return f"{_given(name, raw)} is not a finite number"
     if not low <= value <= high:
-        return f"`{name}={raw[:30]}` is outside {low:g}–{high:g}"
+        return f"{_given(name, raw)} is outside {low:g}–{high:g}"
     if whole and value != int(value):
-        return f"`{name}={raw[:30]}` is not a whole number"
+        return f"{_given(name, raw)} is not a whole number"
     return None
 
 
 def address_problems(query: dict[str, list[str]], inputs: ModelInputs) -> list[str]:
-    """Problems with the raw query string, in words. `query` maps key -> all its values."""
+    """Problems with the raw query string, in words (Markdown; every piece of link text escaped with
+    saved.quoted). `query` maps key -> all its values."""
     problems = []
     for key, values in query.items():
         if key in HEADLINE_LEVERS:
@@ -85,11 +91,11 @@ def address_problems(query: dict[str, list[str]], inputs: ModelInputs) -> list[s
             problem = _check_number(key, values, *YEAR_RANGE, whole=True)
         elif key == "reference":
             problem = None if values and values[0] in inputs.presets and len(values) == 1 else \
-                f"`reference={values[0][:40] if values else ''}` is not a preset"
+                f"{_given(key, values[0] if values else '')} is not a preset"
         elif key in OTHER_KEYS:
             problem = None
         else:
-            problem = f"`{key[:30]}` is not a setting of this app"
+            problem = f"{_given(key)} is not a setting of this app"
         if problem:
             problems.append(problem)
     return problems

@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from chokepoint import briefing, exports, views
+from chokepoint.store import StoreError
 from chokepoint.ui import resources, saved
 
 
@@ -63,19 +64,30 @@ def results_button(context, container=st) -> None:
 
 
 def pack_buttons(title: str, steps: list[tuple[str, str | None, str]], resolve, context, key: str,
-                 container=st) -> None:
-    """PPTX and PDF briefing packs. `steps`: (title, reference or None for the current scenario, notes)."""
+                 container=st, link: str | None = None) -> None:
+    """PPTX and PDF briefing packs. `steps`: (title, reference or None for the current scenario, notes);
+    `link`: the deck's own link. The files are built after this run, in a worker thread: links are taken now
+    (absolute, saved.links_from), and a step that cannot be resolved is left out and named in the pack
+    rather than failing the download."""
+    base = saved.base_url()
+    current = saved.current_link(context)
 
     def pack() -> exports.Pack:
-        built = []
-        for step_title, ref, notes in steps:
-            if ref is None:
-                built.append(briefing.Step(step_title, context.scenario, saved.current_link(context), notes))
-            else:
-                scenario, link, _ = resolve(ref)
-                built.append(briefing.Step(step_title, scenario, link, notes))
+        built, left_out = [], []
+        with saved.links_from(base):
+            for number, (step_title, ref, notes) in enumerate(steps, 1):
+                if ref is None:
+                    built.append(briefing.Step(step_title, context.scenario, current, notes))
+                    continue
+                try:
+                    scenario, step_link, _ = resolve(ref)
+                except (LookupError, ValueError, StoreError) as exc:
+                    left_out.append(f"Step {number}, “{step_title}”: {exc}.")
+                    continue
+                built.append(briefing.Step(step_title, scenario, step_link, notes))
         return briefing.build_pack(title, built, context.reference, context.year, context.inputs,
-                                   resources.results, resources.chart_spec, resources.table("sources"))
+                                   resources.results, resources.chart_spec, resources.table("sources"),
+                                   left_out=left_out, link=link or current)
 
     container.download_button("Briefing pack (PPTX)", lambda: exports.pack_pptx(pack()), f"{_slug(title)}.pptx",
                               "application/vnd.openxmlformats-officedocument.presentationml.presentation",

@@ -1,37 +1,73 @@
 """Saved scenarios in the UI: open a ?scenario=<id> link, save the current scenario, show its status."""
 from __future__ import annotations
 
-import re
+import os
+from contextlib import contextmanager
+from contextvars import ContextVar
 from urllib.parse import urlencode, urlsplit
 
 import streamlit as st
 
-from chokepoint import MODEL_VERSION, views
+from chokepoint import MODEL_VERSION, safetext, views
 from chokepoint.migrations import migrate
 from chokepoint.params import (ADVANCED_LEVERS, ADVANCED_PARAMETERS, FIRST_LEVER_YEAR, HEADLINE_LEVERS, YEARS,
                                ModelInputs, Scenario, scenario_from_settings)
-from chokepoint.store import (ID_PATTERN, NAME_MAX, NOTE_MAX, InvalidInput, SavedScenario, StoreError,
-                              canonical_settings, removal_message)
+from chokepoint.store import (ID_PATTERN, NAME_MAX, NOTE_MAX, DamagedRecord, InvalidInput, SavedScenario,
+                              StoreError, canonical_settings, removal_message)
 from chokepoint.ui import resources
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$&])")
+
+def plain(text: object) -> str:
+    """THE rule for user and link text on screen: Markdown source that shows `text` exactly as typed
+    (chokepoint/safetext.py). Every name, note, title and address-bar value goes through it where it is put
+    into an st.* call."""
+    return safetext.markdown(text)
 
 
-def plain(text: str) -> str:
-    """User text for st.markdown: every markdown/HTML character escaped, so names show as typed."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+quoted = safetext.quoted
 
 
 def link_for(scenario_id: str) -> str:
     return f"{_base()}/?scenario={scenario_id}"
 
 
-def _base() -> str:
+_link_base: ContextVar[str | None] = ContextVar("chokepoint_link_base", default=None)
+
+
+def base_url() -> str:
+    """Scheme and host of this app, for absolute links: the address the visitor reached it at (st.context.url);
+    outside a script run (a download is built in a worker thread, after the run) the one `links_from` set;
+    else $CHOKEPOINT_PUBLIC_URL, else this server's configured address. Never empty: a link in a file must
+    work outside the app."""
+    given = _link_base.get()
+    if given:
+        return given
     try:
         parts = urlsplit(st.context.url or "")
-        return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
-    except Exception:
-        return ""
+        if parts.scheme and parts.netloc:
+            return f"{parts.scheme}://{parts.netloc}"
+    except Exception:  # no script run here (a worker thread): st.context is not available
+        pass
+    public = os.environ.get("CHOKEPOINT_PUBLIC_URL", "").strip().rstrip("/")
+    if public:
+        return public
+    from streamlit import config
+    host = config.get_option("browser.serverAddress") or "localhost"
+    port = config.get_option("browser.serverPort") or config.get_option("server.port") or 8501
+    return f"http://{host}:{port}"
+
+
+_base = base_url
+
+
+@contextmanager
+def links_from(base: str):
+    """Links built inside the block start with `base` (taken during the script run, for work done after it)."""
+    token = _link_base.set(base)
+    try:
+        yield
+    finally:
+        _link_base.reset(token)
 
 
 def settings_query(settings: dict[str, float]) -> str:
@@ -80,17 +116,20 @@ def open_linked(inputs: ModelInputs) -> list[str]:
     st.session_state.pop("loaded_id", None)
     if not ID_PATTERN.fullmatch(scenario_id):
         del st.query_params["scenario"]
-        return [f"`scenario={scenario_id[:40]}` is not a scenario id"]
+        return [f"{quoted('scenario=' + scenario_id, 49)} is not a scenario id"]
     try:
-        record = resources.store().get(scenario_id)
+        record = store().get(scenario_id)
+    except DamagedRecord as exc:
+        del st.query_params["scenario"]
+        return [f"{plain(exc)}; showing the default scenario"]
     except StoreError as exc:
         # Tried once per session (a reload tries again; the link stays in the address): not a store wait and a
         # repeated notice on every rerun.
         st.session_state["loaded_id"] = scenario_id
-        return [f"saved scenarios cannot be read right now ({exc}); showing the default scenario"]
+        return [f"saved scenarios cannot be read right now ({plain(exc)}); showing the default scenario"]
     if record is None:
         del st.query_params["scenario"]
-        return [f"no saved scenario has the id `{scenario_id}`; showing the default scenario"]
+        return [f"no saved scenario has the id {quoted(scenario_id)}; showing the default scenario"]
     settings, notes = migrate(record.settings, record.model_version, inputs)
     apply_settings(settings)
     st.session_state["loaded_id"] = scenario_id
@@ -129,7 +168,7 @@ def _save(settings: dict[str, float], data_version: str) -> None:
     removed = " ".join(filter(None, (removal_message("name", name), removal_message("note", note, keep_newlines=True))))
     try:
         run = resources.results(tuple(sorted(settings.items())))
-        record, created = resources.store().save(settings, name, note, MODEL_VERSION, data_version,
+        record, created = store().save(settings, name, note, MODEL_VERSION, data_version,
                                                  views.headline_values(run))
     except InvalidInput as exc:
         st.session_state["save_error"] = str(exc)
@@ -139,19 +178,41 @@ def _save(settings: dict[str, float], data_version: str) -> None:
         st.session_state["loaded_id"] = record.id
         st.session_state["loaded"] = (record, dict(record.settings), [])
         st.session_state["save_message"] = (
-            "Saved." if created else f"These inputs were already saved as “{record.name}”: same link.")
+            "Saved." if created else f"These inputs were already saved as “{plain(record.name)}”: same link.")
         if removed and created:
             st.session_state["save_message"] += " " + removed
         st.query_params["scenario"] = record.id
 
 
+_read_only_seen = {"message": ""}  # per process, like the store itself
+
+
+def store():
+    """The saved-scenario store (resources.store()), noting whether it is read-only for `read_only_message`."""
+    opened = resources.store()
+    _read_only_seen["message"] = opened.read_only_message
+    return opened
+
+
+def read_only_message() -> str:
+    """Why nothing can be saved, if the store was found read-only ("" otherwise). It does not open the store:
+    the Save form is on every page, and opening a store that another process holds would make every page wait.
+    A save tried before anything opened the store says why it failed."""
+    return _read_only_seen["message"]
+
+
 def save_form(scenario: Scenario, inputs: ModelInputs) -> None:
-    """The Save action (sidebar, every page): name and optional note; then the permanent link."""
+    """The Save action (sidebar, every page): name and optional note; then the permanent link. No max_chars on
+    the fields: a paste over the limit was silently emptied by the browser; the store says what is too long."""
     with st.sidebar.popover("Save this scenario", icon=":material/bookmark_add:", width="stretch"):
-        st.text_input("Name", max_chars=NAME_MAX, key="save_name", placeholder="e.g. Hawkish tools, soft chips")
-        st.text_area("Note (optional)", max_chars=NOTE_MAX, height=90, key="save_note")
+        read_only = read_only_message()
+        if read_only:
+            st.info(f"Saving is off: {plain(read_only)}.", icon=":material/lock:")
+        st.text_input("Name", key="save_name", placeholder="e.g. Hawkish tools, soft chips",
+                      help=f"1–{NAME_MAX} characters")
+        st.text_area("Note (optional)", height=90, key="save_note", help=f"Up to {NOTE_MAX} characters")
         st.button("Save", type="primary", key="save_submit", on_click=_save,
-                  args=(scenario.settings(), inputs.data_version))
+                  args=(scenario.settings(), inputs.data_version), disabled=bool(read_only))
         if st.session_state.get("save_error"):
             st.error(st.session_state["save_error"])
     message = st.session_state.get("save_message")
@@ -160,6 +221,19 @@ def save_form(scenario: Scenario, inputs: ModelInputs) -> None:
     if st.query_params.get("scenario"):
         st.sidebar.caption("Permanent link (copy button on the right):")
         st.sidebar.code(link_for(st.query_params["scenario"]), language=None)
+
+
+def headline_numbers(record: SavedScenario) -> dict[str, dict[str, float]]:
+    """The headline numbers a record stored, by year: only year -> {number: value} entries with real numbers
+    (a record's headline is any JSON object; one edited by hand must not break a page)."""
+    numbers = {}
+    for year, values in record.headline.items():
+        if str(year).isdigit() and isinstance(values, dict):
+            kept = {k: float(v) for k, v in values.items()
+                    if isinstance(k, str) and isinstance(v, (int, float)) and not isinstance(v, bool)}
+            if kept:
+                numbers[str(year)] = kept
+    return numbers
 
 
 def banner(saved: SavedScenario | None, modified_from: SavedScenario | None, notes: list[str],
@@ -172,8 +246,8 @@ def banner(saved: SavedScenario | None, modified_from: SavedScenario | None, not
     if saved is None:
         return
     date = saved.created_at.replace("T", " ").replace("Z", " UTC")
-    lines = [f"**Saved scenario: {plain(saved.name)}** · saved {date} · model {saved.model_version}, "
-             f"data {saved.data_version}"]
+    lines = [f"**Saved scenario: {plain(saved.name)}** · saved {plain(date)} · model {plain(saved.model_version)}, "
+             f"data {plain(saved.data_version)}"]
     if saved.note:
         lines.append(plain(saved.note))
     if saved.archived:
@@ -185,9 +259,10 @@ def banner(saved: SavedScenario | None, modified_from: SavedScenario | None, not
         rows = []
         # Every year the record holds that today's model runs (its years, not today's headline years: a 1.x
         # record holds 2026-2030, and 2026 is now replayed history).
-        years = sorted({int(y) for y in saved.headline if str(y).isdigit() and int(y) in YEARS})
+        stored = headline_numbers(saved)
+        years = sorted({int(y) for y in stored if int(y) in YEARS})
         current = views.headline_values(current_run, years)
-        for year, values in saved.headline.items():
+        for year, values in stored.items():
             for key, value in values.items():
                 label, unit = views.HEADLINE_LABELS.get(key, (key, ""))
                 now = current.get(str(year), {}).get(key, float("nan"))
@@ -197,7 +272,7 @@ def banner(saved: SavedScenario | None, modified_from: SavedScenario | None, not
         replayed = [y for y in years if y < FIRST_LEVER_YEAR]
         note = (f" {', '.join(map(str, replayed))} {'is' if len(replayed) == 1 else 'are'} now replayed as "
                 f"{'it' if len(replayed) == 1 else 'they'} happened, not projected." if replayed else "")
-        st.warning(f"Saved with model {saved.model_version} / data {saved.data_version}; these numbers are "
+        st.warning(f"Saved with model {plain(saved.model_version)} / data {plain(saved.data_version)}; these numbers are "
                    f"recomputed with model {MODEL_VERSION} / data {inputs.data_version}.{note} Saved and current "
                    "headline numbers side by side:", icon=":material/history:")
         st.dataframe(rows, hide_index=True, width="stretch")

@@ -182,10 +182,10 @@ def bench_uncertainty() -> None:
         lambda: drivers(scenario, inputs, "domestic_share_value", "Domestic (all)", 2028, draw_result=draws), 30))
     _report("uncertainty: seek, no band", _timed(
         lambda: seek(scenario, inputs, "export_controls", "china_revenue_usd_bn", "Nvidia", 2028, 4.5, band=False), 30))
-    _report("uncertainty: seek + band (revenue: 4 runs, cached draws)", _timed(
+    _report("uncertainty: seek + band (Nvidia revenue, cached draws)", _timed(
         lambda: seek(scenario, inputs, "export_controls", "china_revenue_usd_bn", "Nvidia", 2028, 4.5,
                      draw_result=draws), 10))
-    _report("uncertainty: seek + band (share: 1 run, cached draws)", _timed(
+    _report("uncertainty: seek + band (domestic share, cached draws)", _timed(
         lambda: seek(scenario, inputs, "self_reliance", "domestic_share_value", "Domestic (all)", 2028, 0.6,
                      draw_result=draws), 10))
 

@@ -78,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", help="write to this file instead of standard output")
     run.add_argument("--draws", type=_bounded_int("--draws", 1, MAX_DRAWS),
                      help="add Monte Carlo bands p5,p25,p50,p75,p95 from this many parameter draws, weighted by "
-                          "how well they reproduce the calibration targets (standard error says how many are effective)")
+                          "how well they reproduce the calibration targets (stderr says how many are effective)")
     run.add_argument("--seed", type=_bounded_int("--seed", 0, 2 ** 63 - 1),
                      help="random seed for --draws (default: derived from the scenario's settings)")
     run.add_argument("--widen", type=_finite_float("--widen", positive=True), default=1.0,

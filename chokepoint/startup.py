@@ -14,10 +14,14 @@ This module is imported when the server starts, before any script run: keep its 
 from __future__ import annotations
 
 import logging
+import secrets
 import threading
 from contextlib import asynccontextmanager
+from pathlib import Path
+from urllib.parse import quote
 
 LOGGER = logging.getLogger("chokepoint.startup")
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def warm() -> None:
@@ -49,3 +53,63 @@ async def lifespan(app):
     use_app_navigation()
     threading.Thread(target=warm, name="chokepoint-warm-up", daemon=True).start()
     yield
+
+
+# --- what a visitor must never see -------------------------------------------------------------------------
+
+ERROR_MESSAGE = ("Something went wrong on this page, and it has been logged on the server (reference {ref}). "
+                 "Reload the page, or open the Scenario page from the menu; saved scenarios are not affected.")
+
+
+def on_script_error(exc: Exception) -> bool:
+    """st.App's handler for an uncaught exception in a script run or a callback: log it with a reference, show
+    the visitor a plain message with that reference, never a traceback with server paths (Streamlit has logged
+    the traceback too; .streamlit/config.toml sets client.showErrorDetails = "none" as a second guard)."""
+    ref = secrets.token_hex(4)
+    LOGGER.error("Uncaught error in a script run, reference %s", ref, exc_info=exc)
+    try:
+        import streamlit as st
+        st.error(ERROR_MESSAGE.format(ref=ref), icon=":material/error:")
+    except Exception:  # showing the message must not fail the run again; the default redacted notice shows
+        LOGGER.exception("Could not show the error message (reference %s)", ref)
+        return False
+    return True
+
+
+# Streamlit serves index.html for any path, and its assets by relative address: at /library/x the browser asks for
+# /library/static/js/..., gets index.html again and shows a blank page (issue 14). Such paths are sent to their
+# first segment (a page) with the query kept; Streamlit's own routes are left alone.
+STREAMLIT_ROUTES = frozenset({"_stcore", "static", "media", "component", "app", "auth", "oauth2callback"})
+
+
+def redirect_target(path: str, query: str = "") -> str | None:
+    """Where a request for `path` should go instead, or None to serve it as it is."""
+    parts = [part for part in path.split("/") if part]
+    # The frontend probes <page>/_stcore/... to find the app's base path: those must keep their answer.
+    if len(parts) < 2 or any(part in STREAMLIT_ROUTES for part in parts):
+        return None
+    return "/" + quote(parts[0], safe="") + (f"?{query}" if query else "")
+
+
+class PagePathRedirect:
+    """ASGI middleware: GET or HEAD /<page>/<anything> -> 307 /<page>?<query> (see redirect_target)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope.get("method") in ("GET", "HEAD"):
+            root = scope.get("root_path", "")
+            path = scope.get("path", "")
+            target = redirect_target(path[len(root):] if root and path.startswith(root) else path,
+                                     scope.get("query_string", b"").decode("latin-1"))
+            if target is not None:
+                from starlette.responses import RedirectResponse
+                await RedirectResponse(root + target, status_code=307)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def middleware() -> list:
+    from starlette.middleware import Middleware
+    return [Middleware(PagePathRedirect)]

@@ -80,3 +80,45 @@ def test_a_failed_warm_up_logs_and_the_visitor_sees_the_data_problem(clean_cache
     assert not at.exception
     assert [e.value for e in at.error] and "data/presets.csv" in at.error[0].value
     assert "could not be loaded" in at.error[0].value
+
+
+def test_the_app_redirects_deep_page_paths_and_handles_script_errors():
+    spec = importlib.util.spec_from_file_location("app", APP)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.app._on_script_error is startup.on_script_error
+    assert [m.cls for m in module.app._user_middleware] == [startup.PagePathRedirect]
+
+
+@pytest.mark.parametrize("path,query,target", [
+    ("/library/x", "", "/library"),
+    ("/library/x/y/", "export_controls=80", "/library?export_controls=80"),
+    ("/a/b", "", "/a"),
+    ("/library", "", None), ("/", "", None), ("/present", "deck=abc", None),
+    ("/_stcore/health", "", None), ("/static/js/index.js", "", None), ("/media/abc.png", "", None),
+    ("/library/_stcore/health", "", None),  # the frontend probes for the app's base path
+    ("/app/static/x.png", "", None), ("/component/x/index.html", "", None),
+])
+def test_redirect_target(path, query, target):
+    assert startup.redirect_target(path, query) == target
+
+
+def test_on_script_error_logs_a_reference_and_shows_no_traceback(caplog):
+    at_messages = []
+
+    class FakeSt:
+        @staticmethod
+        def error(message, icon=None):
+            at_messages.append(message)
+
+    import sys
+    real = sys.modules["streamlit"]
+    sys.modules["streamlit"] = FakeSt
+    try:
+        with caplog.at_level(logging.ERROR, logger="chokepoint.startup"):
+            assert startup.on_script_error(RuntimeError("boom at /work/main/secret.py")) is True
+    finally:
+        sys.modules["streamlit"] = real
+    ref = caplog.records[-1].args[0]
+    assert caplog.records[-1].exc_info[1].args == ("boom at /work/main/secret.py",)
+    assert at_messages == [startup.ERROR_MESSAGE.format(ref=ref)] and "secret" not in at_messages[0]

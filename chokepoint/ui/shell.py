@@ -38,7 +38,9 @@ def _pages() -> list:
 
 def run_app() -> None:
     """Entry point (app.py): navigation, sidebar, then the chosen page."""
-    st.set_page_config(page_title="Chokepoint", page_icon=":material/memory:", layout="wide")
+    # An emoji icon becomes an inline SVG; a :material/...: page icon made every page fetch an SVG from Google's
+    # font host (measured in Chromium; the menu's :material: icons use the font Streamlit serves itself).
+    st.set_page_config(page_title="Chokepoint", page_icon="⛓️", layout="wide")
     navigation = st.navigation(_pages())
     try:
         inputs = resources.model_inputs()

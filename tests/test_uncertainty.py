@@ -239,7 +239,7 @@ def test_calibration_weights_follow_the_scores():
     np.testing.assert_allclose(weights.weights[:3] / weights.weights[0], np.exp(scores[:3]))
     one_good = np.r_[0.0, np.full(99, -50.0)]
     tempered = unc.calibration_weights(one_good, floor=0.2)
-    assert tempered.ess_untempered == pytest.approx(1.0) and tempered.ess == pytest.approx(20.0, rel=1e-6)
+    assert tempered.ess_untempered == pytest.approx(1.0) and tempered.ess == pytest.approx(20.0, rel=1e-4)
     assert 0 < tempered.tempering < 1 and np.argmax(tempered.weights) == 0
 
 

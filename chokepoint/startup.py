@@ -76,9 +76,9 @@ def on_script_error(exc: Exception) -> bool:
     return True
 
 
-# Streamlit serves index.html for any path, and its assets by relative address: at /library/x the browser asks for
-# /library/static/js/..., gets index.html again and shows a blank page (issue 14). Such paths are sent to their
-# first segment (a page) with the query kept; Streamlit's own routes are left alone.
+# Streamlit serves index.html for any path, and its assets by relative address: at /library/x (or //library) the
+# browser asks for /library/static/js/..., gets index.html again and shows a blank page (issue 14). Such paths are
+# sent to their first segment (a page) with the query kept; Streamlit's own routes are left alone.
 STREAMLIT_ROUTES = frozenset({"_stcore", "static", "media", "component", "app", "auth", "oauth2callback"})
 
 
@@ -86,9 +86,11 @@ def redirect_target(path: str, query: str = "") -> str | None:
     """Where a request for `path` should go instead, or None to serve it as it is."""
     parts = [part for part in path.split("/") if part]
     # The frontend probes <page>/_stcore/... to find the app's base path: those must keep their answer.
-    if len(parts) < 2 or any(part in STREAMLIT_ROUTES for part in parts):
+    if any(part in STREAMLIT_ROUTES for part in parts):
         return None
-    return "/" + quote(parts[0], safe="") + (f"?{query}" if query else "")
+    if len(parts) < 2 and "//" not in path:  # "//x" breaks the relative asset addresses as "/x/y" does
+        return None
+    return "/" + (quote(parts[0], safe="") if parts else "") + (f"?{query}" if query else "")
 
 
 class PagePathRedirect:

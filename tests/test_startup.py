@@ -98,6 +98,7 @@ def test_the_app_redirects_deep_page_paths_and_handles_script_errors():
     ("/_stcore/health", "", None), ("/static/js/index.js", "", None), ("/media/abc.png", "", None),
     ("/library/_stcore/health", "", None),  # the frontend probes for the app's base path
     ("/app/static/x.png", "", None), ("/component/x/index.html", "", None),
+    ("//x", "a=1", "/x?a=1"), ("//", "", "/"), ("///library", "", "/library"), ("/library//", "", "/library"),
 ])
 def test_redirect_target(path, query, target):
     assert startup.redirect_target(path, query) == target

@@ -639,3 +639,33 @@ def test_an_empty_read_only_disk_is_a_clear_error(read_only_disk):
     remount("ro")
     with pytest.raises(StoreError, match="cannot open the saved-scenario store file"):
         DuckDBStore(folder / "scenarios.duckdb")
+
+
+def test_a_postgres_account_that_may_only_read_opens_read_only(backend):
+    """The PostgreSQL side of a read-only store: an account with SELECT only (or a standby) reads, saves refuse."""
+    if backend.kind != "postgres":
+        pytest.skip("PostgreSQL only (the DuckDB side mounts a read-only disk)")
+    import psycopg
+    writer = backend.open()
+    record, _ = save(writer, 1)
+    writer.close()
+    role = f"reader_{uuid.uuid4().hex[:8]}"
+    schema = dict(parse_qsl(urlsplit(backend.target).query))["options"].split("=", 1)[1]
+    with psycopg.connect(backend.target, autocommit=True) as connection:
+        connection.execute(f'CREATE ROLE "{role}" LOGIN')  # generated names (trust authentication)
+        connection.execute(f'GRANT USAGE ON SCHEMA "{schema}" TO "{role}"')
+        connection.execute(f'GRANT SELECT ON ALL TABLES IN SCHEMA "{schema}" TO "{role}"')
+    parts = urlsplit(backend.target)
+    reader_url = urlunsplit(parts._replace(netloc=f"{role}@{parts.hostname}:{parts.port}"))
+    try:
+        reader = PostgresStore(reader_url)
+        assert reader.read_only and "may only read" in reader.read_only_message
+        assert reader.get(record.id) == record and [r.id for r in reader.list()] == [record.id]
+        with pytest.raises(store_module.ReadOnlyStore):
+            save(reader, 2)
+        reader.close()
+    finally:
+        with psycopg.connect(backend.target, autocommit=True) as connection:
+            connection.execute(f'REVOKE ALL ON ALL TABLES IN SCHEMA "{schema}" FROM "{role}"')
+            connection.execute(f'REVOKE ALL ON SCHEMA "{schema}" FROM "{role}"')
+            connection.execute(f'DROP ROLE "{role}"')

@@ -82,7 +82,8 @@ def markdown(text: object) -> str:
 
     Line breaks stay line breaks (a hard break each); leading spaces are dropped (HTML would collapse them, and
     four would make a code block); unsafe characters (`unsafe_kind`) show as U+FFFD."""
-    text = "".join(_shown(ch) for ch in str(text))
+    text = str(text).replace("\r\n", "\n").replace("\r", "\n")
+    text = "".join(_shown(ch) for ch in text)
     text = _REWRITTEN_AFTER_PARSING.sub(WORD_JOINER, text)
     return "  \n".join(_ASCII_PUNCTUATION.sub(r"\\\1", line.lstrip()) for line in text.split("\n"))
 

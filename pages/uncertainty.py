@@ -22,6 +22,8 @@ if draws.conditioned:
                 "goal-seek all use these weighted draws.")
 shell.scenario_caption(context)
 
+# What a goal-seek target can sensibly be, by unit (shares as fractions, money in USD bn, units as counts).
+SEEK_TARGET_RANGE = {"fraction": (0.0, 1.0), "USD bn": (0.0, 10_000.0), "units": (0.0, 1e9)}
 OUTPUTS = {
     "Nvidia's share of China's market": ("china_share_value", "Nvidia", "fraction"),
     "Domestic vendors' share of China's market": ("domestic_share_value", "Domestic (all)", "fraction"),
@@ -98,9 +100,15 @@ with st.form("seek"):
                             help="Shares as fractions (0.2 = 20%), money in USD bn, units as counts")
     st.form_submit_button("Find the lever value")
 metric, entity, unit = OUTPUTS[goal]
-result = resources.seek_result(context.settings, lever, metric, entity, int(year), float(target), keep)
-st.markdown(result.message)
-if result.value is not None:
+low, high = SEEK_TARGET_RANGE[unit]
+if not low <= target <= high:  # the field takes any number (±1e308 included): say what makes sense, run nothing
+    st.warning(f"A target for {goal.lower()} must be between {low:g} and {high:g} "
+               f"({'a fraction' if unit == 'fraction' else unit}); {target:g} is outside it.")
+    result = None
+else:
+    result = resources.seek_result(context.settings, lever, metric, entity, int(year), float(target), keep)
+    st.markdown(result.message)
+if result is not None and result.value is not None:
     settings = {**context.scenario.settings(), lever: round(result.value)}
     st.page_link("pages/scenario.py", label=f"Open the dashboard at {lever}={round(result.value)}",
                  icon=":material/open_in_new:", query_params={k: f"{v:g}" for k, v in settings.items()})

@@ -52,3 +52,13 @@ def test_drivers_follow_the_chosen_output():
     at.selectbox(key="drivers_output").set_value("Huawei units sold in China").run()
     assert not at.exception
     assert at.get("vega_lite_chart")[1].proto.spec != before
+
+
+def test_an_absurd_goal_seek_target_gets_a_message_not_a_search():
+    at = page()
+    at.number_input(key="seek_target").set_value(1e308)
+    next(b for b in at.get("form_submit_button")).click().run()
+    assert not at.exception
+    warnings = [w.value for w in at.warning]
+    assert any("must be between 0 and 10000 (USD bn); 1e+308 is outside it" in w for w in warnings), warnings
+    assert not [m.value for m in at.markdown if "with US export controls at or below" in m.value]

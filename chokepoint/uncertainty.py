@@ -502,10 +502,12 @@ def _percentiles(array: np.ndarray) -> np.ndarray:
     return np.moveaxis(q, -1, 0)
 
 
-def _carrying_weight(weights: np.ndarray, mass: float = 0.999) -> np.ndarray:
+def _carrying_weight(weights: np.ndarray, mass: float = 0.9995) -> np.ndarray:
     """The draws that together carry `mass` of the weight. The rest (0.1%) cannot move a P5-P95 band by more
     than that share of the draws; leaving them out halves the band table's sort (with the weights tempered to
-    10% effective, ~450 of 1,000 draws carry 99.9%)."""
+    10% effective, ~500 of 1,000 draws carry 99.95%). Small draw counts keep every draw."""
+    if len(weights) < 1000:
+        return np.ones(len(weights), dtype=bool)
     descending = np.sort(weights)[::-1]
     kept = int(np.searchsorted(np.cumsum(descending), mass * descending.sum())) + 1
     return weights >= descending[min(kept, len(weights)) - 1]

@@ -48,7 +48,8 @@ import pandas as pd
 from chokepoint.data import Database, DataError, get_database, run_query
 from chokepoint.engine import Metrics, parameter_arrays, run_scenario
 from chokepoint.params import HEADLINE_LEVERS, YEARS, FIRST_LEVER_YEAR, ModelInputs, Scenario, load_model_inputs, text
-from chokepoint.uncertainty import DrawResult, calibration, check_metric, describe, run_draws, simulate_blocks
+from chokepoint.uncertainty import (DrawResult, calibration, check_metric, describe, odds_text, run_draws,
+                                    simulate_blocks)
 
 VERDICTS = ("supported", "partly supported", "contradicted", "depends on the scenario",
             "not checkable with this data")
@@ -447,16 +448,6 @@ class Condition:
     def share_of(self, draws: DrawResult) -> float:
         """The weighted share of a scenario's draws in which the claim holds."""
         return draws.share(self.holds_for(self.output_of(draws.values)))
-
-
-def odds_text(share: float) -> str:
-    """A share of draws in words: "72%", "under 1%", "over 99%", "all" and "none" only when exact."""
-    percent = 100.0 * share
-    if 0.0 < percent < 0.5:
-        return "under 1%"
-    if 99.5 <= percent < 100.0:
-        return "over 99%"
-    return f"{percent:.0f}%"
 
 
 @dataclass(frozen=True)

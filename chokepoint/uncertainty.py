@@ -810,8 +810,8 @@ def _seek_band(scenario, inputs, lever, metric, entity, year, target, ok, value,
     return float(math.floor(low)), float(math.ceil(high)), reach, len(picks)
 
 
-def _odds(share: float) -> str:
-    """A share of draws in words: "72%", "under 1%", "over 99%"."""
+def odds_text(share: float) -> str:
+    """A share of draws in words: "72%", "under 1%", "over 99%" (the claims page says it the same way)."""
     percent = 100.0 * share
     if 0.0 < percent < 0.5:
         return "under 1%"
@@ -871,7 +871,7 @@ def seek(scenario: Scenario, inputs: ModelInputs, lever: str, metric: str, entit
             return SeekResult(None, None, message, float(grid[best]), float(out[best]))
         _, _, reach, used = _seek_band(scenario, inputs, lever, metric, entity, year, target, ok, None, True,
                                        draw_result)
-        message += (f" In {_odds(reach)} of plausible draws some value does." if reach > 0 else
+        message += (f" In {odds_text(reach)} of plausible draws some value does." if reach > 0 else
                     " Nor does any in the plausible draws: the target is outside the model's range.")
         return SeekResult(None, None, message, float(grid[best]), float(out[best]), reach=reach, band_draws=used)
     if feasible.all():

@@ -89,6 +89,12 @@ class Headline:
 def format_value(value: float, unit: str, signed: bool = False) -> str:
     if value != value:
         return "n/a"
+    # A change that rounds to nothing is shown as nothing, not "-0k" or "-$0.0B".
+    shown = {"fraction": value * 100, "USD bn": value, "units": value / (1e6 if abs(value) >= 1e6 else 1e3),
+             "percent": value}.get(unit)
+    digits = {"fraction": 1, "USD bn": 1, "units": 2 if abs(value) >= 1e6 else 0, "percent": 1}.get(unit)
+    if shown is not None and round(shown, digits) == 0:
+        value = 0.0
     sign = "+" if signed and value > 0 else ""
     if unit == "fraction":
         return f"{sign}{value * 100:.1f}%"

@@ -28,6 +28,9 @@ from chokepoint.params import (ADVANCED_LEVERS, FIRST_LEVER_YEAR, HISTORY_YEARS,
 
 VENDORS = ("Nvidia", "AMD", "Huawei", "Cambricon", "Other domestic")
 SHARE_ENTITIES = VENDORS + ("Grey market",)
+US_FIRMS = ("Nvidia", "AMD", "Intel", "Qualcomm", "Broadcom", "Micron", "Texas Instruments",
+            "Applied Materials", "Lam Research", "KLA")  # "US revenue at risk" sums these
+EQUIPMENT_MAKERS = ("Applied Materials", "Lam Research", "KLA", "ASML", "Tokyo Electron")
 US, DOM = slice(0, 2), slice(2, 5)
 N_YEARS = len(YEARS)
 SUB_CONTROLS = ("chip_controls", "equipment_controls", "hbm_controls", "enforcement")

@@ -9,9 +9,7 @@ import numpy as np
 
 from chokepoint.data import Database, DataError, get_database, run_query
 
-YEARS = tuple(range(2024, 2033))
-FIRST_LEVER_YEAR = 2027  # 2024 is calibrated, 2025 and 2026 replayed as they happened; the levers act from 2027
-HISTORY_YEARS = tuple(y for y in YEARS if y < FIRST_LEVER_YEAR)
+from chokepoint.formatting import FIRST_LEVER_YEAR, HISTORY_YEARS, YEARS  # noqa: F401  (the years, one place)
 
 
 class ScenarioError(ValueError):

@@ -32,11 +32,10 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from chokepoint.engine import (LeverPaths, Metrics, parameter_arrays, revenue_at_risk, run_scenario, simulate,
+from chokepoint.engine import (US_FIRMS, LeverPaths, Metrics, parameter_arrays, revenue_at_risk, run_scenario, simulate,
                                stack_runs, unknown_metric, year_index)
 from chokepoint.params import (ADVANCED_LEVERS, FIRST_LEVER_YEAR, HEADLINE_LEVERS, LOAD_TIME_PARAMETERS, YEARS,
                                ModelInputs, Scenario, ScenarioError)
-from chokepoint.views import US_FIRMS
 
 # "Chinese industrial execution": good or bad execution moves these together (MODEL.md, Monte Carlo). Model 2
 # adds how much capacity the push builds (extra wafer and HBM growth per point of self_reliance) and how far it

@@ -8,12 +8,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from chokepoint.engine import SHARE_ENTITIES, TIDY_COLUMNS
+from chokepoint.engine import EQUIPMENT_MAKERS, SHARE_ENTITIES, TIDY_COLUMNS, US_FIRMS
 from chokepoint.params import FIRST_LEVER_YEAR, HISTORY_YEARS, YEARS
 
-US_FIRMS = ("Nvidia", "AMD", "Intel", "Qualcomm", "Broadcom", "Micron", "Texas Instruments",
-            "Applied Materials", "Lam Research", "KLA")
-EQUIPMENT_MAKERS = ("Applied Materials", "Lam Research", "KLA", "ASML", "Tokyo Electron")
 MODEL_SOURCE = "Chokepoint model (scenario run)"
 
 

@@ -9,21 +9,11 @@ from typing import Callable
 import pandas as pd
 
 from chokepoint import exports, views
+from chokepoint.catalogue import CATALOGUE, PACK_CHARTS
 from chokepoint.params import ModelInputs, Scenario, text
 from chokepoint.uncertainty import headline_probabilities, run_draws
 
 Settings = tuple[tuple[str, float], ...]
-PACK_CHARTS = ("headline_shares", "risk_usd")  # per slide; titles in CHART_TITLES
-CHART_TITLES = {
-    "headline_shares": "Share of China's AI-accelerator spend (by value)",
-    "shares_value": "Share of China's AI-accelerator market by value",
-    "shares_units": "Share of China's AI-accelerator market by units",
-    "units": "Accelerators sold in China by vendor",
-    "risk_usd": "China revenue at risk by company (USD bn)",
-    "risk_pct": "China revenue at risk by company (% of revenue)",
-    "risk_over_time": "China revenue at risk over time (USD bn)",
-    "supply": "Domestic accelerator output against its limits",
-}
 MODEL_SOURCES = ("Chokepoint model; inputs from data/ (company filings, IDC, Bernstein, SemiAnalysis, "
                  "TrendForce and others; see the Methodology page)")
 
@@ -38,10 +28,7 @@ class Step:
 
 
 def chart_stamp(kind: str, step: Step, inputs: ModelInputs, year: int, sources: str = MODEL_SOURCES) -> exports.Stamp:
-    title = CHART_TITLES.get(kind, kind)
-    if kind in ("risk_usd", "risk_pct"):
-        title = f"{title}, {year}"
-    return exports.stamp(title, step.scenario.label(), inputs.data_version, sources, step.link)
+    return exports.stamp(CATALOGUE[kind].title_for(year), step.scenario.label(), inputs.data_version, sources, step.link)
 
 
 def scenario_stamp(step: Step, inputs: ModelInputs, what: str = "Scenario results") -> exports.Stamp:

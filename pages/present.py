@@ -125,7 +125,7 @@ if deck_id or single:
         for column, headline in zip(columns, views.headlines(run, reference, context.year)):
             column.metric(headline.label, headline.formatted(), headline.formatted_delta(), delta_color="off")
         spec = resources.chart_spec("headline_shares", scenario.key(), context.reference_settings, context.year)
-        st.vega_lite_chart(specs.large_type(spec), width="stretch", alt=shell.chart_alt("headline_shares"))
+        st.vega_lite_chart(specs.large_type(spec), width="stretch", alt=shell.chart_alt("headline_shares", context.year))
         st.markdown(f"**{views.share_takeaway(run, context.year)}**")
         if notes:
             st.caption("Inputs mapped to today's model: " + "; ".join(notes))

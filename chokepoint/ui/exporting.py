@@ -6,7 +6,7 @@ import re
 import pandas as pd
 import streamlit as st
 
-from chokepoint import briefing, exports, views
+from chokepoint import briefing, catalogue, exports, views
 from chokepoint.store import StoreError
 from chokepoint.ui import resources, saved
 
@@ -25,14 +25,14 @@ def chart_buttons(kind: str, context) -> None:
     step = _step(context)
     stamp = briefing.chart_stamp(kind, step, context.inputs, context.year)
     settings, reference, year, bands = context.settings, context.reference_settings, context.year, context.bands
-    name = _slug(f"{briefing.CHART_TITLES.get(kind, kind)}-{step.title}")
+    name = _slug(f"{catalogue.CATALOGUE[kind].title_for(context.year)}-{step.title}")
 
     def spec():
         return resources.chart_spec(kind, settings, reference, year, bands)
 
     def data():
         table = views.table(resources.chart_data(kind, settings, reference, year)["main"])
-        if bands and kind in resources.BANDED:  # the Monte Carlo bands travel with the data
+        if bands and catalogue.CATALOGUE[kind].banded:  # the Monte Carlo bands travel with the data
             quantiles = pd.DataFrame(resources.band_records(kind, settings))
             wide = quantiles.pivot_table(index="year", columns="entity", values=["p5", "p25", "p75", "p95"])
             wide.columns = [f"{entity} {q}" for q, entity in wide.columns]

@@ -8,10 +8,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from chokepoint import specs, views
+from chokepoint import catalogue, specs, views
 from chokepoint.data import Database, get_database, run_query
 from chokepoint.engine import run_scenario
-from chokepoint.params import (FIRST_LEVER_YEAR, YEARS, ModelInputs, Scenario, load_model_inputs, scenario_from_settings,
+from chokepoint.params import (ModelInputs, Scenario, load_model_inputs, scenario_from_settings,
                                text)
 from chokepoint.validation import validation_table
 
@@ -74,105 +74,13 @@ def backtest_scorecard() -> pd.DataFrame:
 
 
 @st.cache_resource(show_spinner=False)
-def source_titles() -> dict[str, str]:
-    sources = table("sources")
-    return dict(zip(sources.source_id, sources.title))
+def statics() -> catalogue.Statics:
+    """The charts' scenario-independent layers (policy events, published estimates), built once per process."""
+    return catalogue.Statics(database())
 
 
 def cite(source_ids: str) -> str:
-    titles = source_titles()
-    ids = [s for s in text(source_ids).split(";") if s]
-    return "; ".join(f"{titles.get(s, s)} [{s}]" for s in ids) or "judgment"
-
-
-@st.cache_resource(show_spinner=False)
-def events() -> pd.DataFrame:
-    """Policy events as one rule per year (titles and sources listed in the tooltip): fewer marks to redraw."""
-    frame = table("policy_events")
-    rows = pd.DataFrame({"year": frame.year.astype(int),
-                         "title": frame.date.dt.strftime("%Y-%m-%d") + " " + frame.title,
-                         "source": [cite(s) for s in frame.source_id]})
-    return rows.groupby("year", as_index=False).agg({"title": " | ".join, "source": " | ".join})
-
-
-@st.cache_resource(show_spinner=False)
-def markers(metric: str, entities: tuple[str, ...], years: tuple[int, int] = (YEARS[0], YEARS[-1])) -> pd.DataFrame:
-    """Published estimates to draw on a projection: China scope only, within the chart's years."""
-    frame = table("china_market_estimates", metric=metric)
-    frame = frame[frame.vendor.isin(entities) & frame.year.between(*years)
-                  & ~frame.scope.fillna("").str.contains("worldwide")]
-    return pd.DataFrame({
-        "year": frame.year.astype(int), "entity": frame.vendor, "value": frame.value,
-        "label": frame.estimate_source + " " + frame.kind,
-        "source": [f"{cite(s)} - {text(scope)}" for s, scope in zip(frame.source_id, frame.scope)],
-    }).reset_index(drop=True)
-
-
-
-# Each chart kind: (shape, data, build). `data(tidy, reference, year)` gives the scenario-dependent
-# frames ("main", optionally "reference"); `build(frames, year)` the Altair chart with its static layers.
-SHARES = ("Nvidia", "AMD", "Huawei", "Cambricon", "Other domestic", "Grey market")
-HEADLINE_SHARES = ("Nvidia", "Domestic (all)", "Grey market")
-RISK_COMPANIES = views.US_FIRMS + ("ASML", "Tokyo Electron")
-
-
-def _headline(run: views.Run) -> list[dict]:
-    shares = [p for p in views.share_records(run) if p["entity"] in HEADLINE_SHARES]
-    domestic = [{**p, "source": views.MODEL_SOURCE} for p in run.points("domestic_share_value")]
-    return shares + domestic
-
-
-def _points(metric, entities):
-    return lambda run: [{**p, "source": views.MODEL_SOURCE} for p in run.points(metric, entities)]
-
-
-def _series_kind(rows, build):
-    """A line chart of the scenario with the reference drawn faintly."""
-    return ("series", lambda t, r, y: {"main": rows(t), "reference": rows(r)}, build)
-
-
-CHARTS = {
-    "headline_shares": _series_kind(_headline, lambda f, y: _charts().series_chart(
-        f["main"], reference=f["reference"], markers=markers("share_value", HEADLINE_SHARES), events=events(),
-        bands=f.get("bands"),
-        title="Share of China's AI-accelerator spend (by value)", y_title="Share of realised spend (%)",
-        unit="fraction")),
-    "shares_value": _series_kind(lambda run: views.share_records(run, "value"), lambda f, y: _charts().series_chart(
-        f["main"], reference=f["reference"], markers=markers("share_value", SHARES + ("Domestic (all)",)),
-        events=events(), bands=f.get("bands"), title="Share of China's AI-accelerator market by value",
-        y_title="Share of realised spend (%)", unit="fraction")),
-    "shares_units": _series_kind(lambda run: views.share_records(run, "units_share"), lambda f, y: _charts().series_chart(
-        f["main"], reference=f["reference"], markers=markers("share_units", SHARES + ("Domestic (all)",)),
-        events=events(), title="Share of China's AI-accelerator market by units",
-        y_title="Share of units shipped (%)", unit="fraction")),
-    "units": _series_kind(_points("china_units", SHARES), lambda f, y: _charts().series_chart(
-        f["main"], reference=f["reference"], markers=markers("units", SHARES), events=events(),
-        title="Accelerators sold in China by vendor (units)", y_title="Units per year", unit="units")),
-    "risk_over_time": _series_kind(_points("revenue_at_risk_usd_bn", RISK_COMPANIES), lambda f, y: _charts().series_chart(
-        f["main"], reference=f["reference"], events=events(), height=380,
-        title="China revenue at risk over time (USD bn)", y_title="Revenue at risk (USD bn)", unit="USD bn")),
-    "risk_usd": ("plain", lambda t, r, y: {"main": views.revenue_cause_records(t, y)},
-                 lambda f, y: _charts().cause_bars(f["main"], title=f"China revenue at risk by company, {y} (USD bn)",
-                                                x_title="Revenue at risk (USD bn)", unit="USD bn")),
-    "risk_pct": ("plain", lambda t, r, y: {"main": views.revenue_cause_records(t, y, "pct")},
-                 lambda f, y: _charts().cause_bars(f["main"], title=f"China revenue at risk by company, {y} (% of revenue)",
-                                                x_title="Revenue at risk (% of revenue)", unit="percent")),
-    "supply": ("plain", lambda t, r, y: {"main": views.supply_records(t)},
-               lambda f, y: _charts().capacity_chart(
-                   f["main"], title="Domestic accelerator output against its limits (units per year)",
-                   markers=pd.concat([markers("production_units", ("Huawei",)),
-                                      markers("units", ("Huawei", "Domestic (all)"))]))),
-}
-PREPARE = {
-    "series": {"main": specs.series_records, "bands": list},
-    "plain": {"main": list},
-}
-# Charts that can carry Monte Carlo bands: (metric, entity) pairs drawn.
-# (The landing page's headline chart has none: it stays the fastest view; its numbers' probabilities are on the
-# Uncertainty page.)
-BANDED = {
-    "shares_value": tuple(("china_share_value", vendor) for vendor in SHARES),
-}
+    return statics().cite(source_ids)
 
 
 @st.cache_resource(show_spinner=False, max_entries=128)
@@ -186,15 +94,8 @@ def draws(settings: Settings):
 
 @st.cache_resource(show_spinner=False, max_entries=128)
 def band_records(kind: str, settings: Settings) -> list[dict]:
-    """Weighted P5/P25/P75/P95 by year (the years the levers act on) of the conditioned draws, for the series a
-    chart draws (cached; read-only)."""
-    result = draws(settings)
-    rows = []
-    for metric, entity in BANDED[kind]:
-        for year in range(FIRST_LEVER_YEAR, YEARS[-1] + 1):
-            p5, p25, p75, p95 = (float(q) for q in result.quantiles(metric, entity, year, (5, 25, 75, 95)))
-            rows.append({"year": year, "entity": entity, "p5": p5, "p25": p25, "p75": p75, "p95": p95})
-    return rows
+    """The Monte Carlo bands a chart draws for a scenario (cached; read-only)."""
+    return catalogue.band_rows(kind, draws(settings))
 
 
 @st.cache_resource(show_spinner=False, max_entries=128)
@@ -214,33 +115,25 @@ def chart_template(kind: str, year: int, with_bands: bool, reference: Settings) 
     path = specs.template_path(database().data_dir, kind, year, with_bands, reference)
     template = specs.load_template(path)
     if template is None:
-        _, data, build = CHARTS[kind]
         default = Scenario.create(inputs=model_inputs()).key()
-        sample = results(default)
-        frames = {name: pd.DataFrame(rows) for name, rows in data(sample, results(reference), year).items()}
-        if with_bands:
-            frames["bands"] = pd.DataFrame(band_records(kind, default))
-        template = _charts().spec(build(frames, year))
+        template = catalogue.build(kind, catalogue.CATALOGUE[kind].rows(results(default), results(reference), year),
+                                   statics(), year, band_records(kind, default) if with_bands else None)
         specs.save_template(path, template)
     return template
 
 
 def chart_data(kind: str, settings: Settings, reference: Settings, year: int) -> dict[str, list[dict]]:
     """The scenario-dependent rows of a chart ("main", and "reference" for line charts)."""
-    _, data, _ = CHARTS[kind]
-    return data(results(settings), results(reference), year)
+    return catalogue.CATALOGUE[kind].rows(results(settings), results(reference), year)
 
 
 def chart_spec(kind: str, settings: Settings, reference: Settings, year: int, bands: bool = False) -> dict:
-    """The chart for this scenario: the cached template with this scenario's datasets (and, where the
-    chart supports them and they are asked for, its Monte Carlo bands)."""
-    shape = CHARTS[kind][0]
-    rows = {"main": chart_data(kind, settings, reference, year)["main"]}
-    with_bands = bands and kind in BANDED
-    if with_bands:
-        rows["bands"] = band_records(kind, settings)
-    return specs.with_data(chart_template(kind, year, with_bands, reference),
-                            **{name: PREPARE[shape][name](r) for name, r in rows.items()})
+    """The chart for this scenario: the cached template with this scenario's rows (and, where the chart
+    supports them and they are asked for, its Monte Carlo bands)."""
+    with_bands = bands and bool(catalogue.CATALOGUE[kind].banded)
+    return catalogue.fill(chart_template(kind, year, with_bands, reference), kind,
+                          chart_data(kind, settings, reference, year),
+                          band_records(kind, settings) if with_bands else None)
 
 
 @st.cache_resource(show_spinner=False)

@@ -1,8 +1,9 @@
 """Claims, checked: published claims held against the sourced figures and, for the future, the model."""
 import streamlit as st
 
-from chokepoint import claims
+from chokepoint import claims, systems
 from chokepoint.data import DataError
+from chokepoint.formatting import VERDICTS
 from chokepoint.ui import resources, saved, shell
 
 context = shell.page_context()
@@ -110,7 +111,7 @@ except DataError as exc:
     st.stop()
 run = resources.results(context.settings)
 draws = resources.draws(context.settings)
-counts = {v: sum((c.computed_verdict or c.verdict) == v for c in checked) for v in claims.VERDICTS}
+counts = {v: sum((c.computed_verdict or c.verdict) == v for c in checked) for v in VERDICTS}
 with_odds = sum(c.odds is not None for c in checked)
 st.markdown(f"**{len(checked)} claims.** Verdicts at the parameter defaults: "
             + " · ".join(f"{v.capitalize()}: {n}" for v, n in counts.items() if n)
@@ -120,11 +121,11 @@ for claim in checked:
     card(claim, run, draws)
 
 st.subheader("Systems, not chips: chips and rack-scale systems compared")
-systems = claims.system_table(resources.database())
-st.markdown(f"**Takeaway:** {claims.system_takeaway(systems)}")
-systems["sources"] = [resources.cite(ids) for ids in systems.source_ids]
+table = systems.system_table(resources.database())
+st.markdown(f"**Takeaway:** {systems.system_takeaway(table)}")
+table["sources"] = [resources.cite(ids) for ids in table.source_ids]
 st.dataframe(
-    systems.drop(columns="source_ids"), hide_index=True, width="stretch",
+    table.drop(columns="source_ids"), hide_index=True, width="stretch",
     column_config={
         "system": "System or chip", "vendor": "Vendor", "kind": "Kind",
         "chips_per_system": st.column_config.NumberColumn("Chips", format="%.0f"),

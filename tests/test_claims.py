@@ -7,11 +7,12 @@ import re
 
 import pytest
 
-from chokepoint import claims
+from chokepoint import claims, systems
 from chokepoint.data import DEFAULT_DATA_DIR, DataError, build_database, run_query
 from chokepoint.engine import run_scenario
+from chokepoint.formatting import VERDICTS
 from chokepoint.params import Scenario, load_model_inputs
-from chokepoint.uncertainty import seek
+from chokepoint.uncertainty import odds_text, seek
 from chokepoint.views import Run
 
 with (DEFAULT_DATA_DIR / "claims.csv").open(newline="", encoding="utf-8") as _handle:
@@ -33,6 +34,18 @@ def by_id(checked):
 @pytest.fixture(scope="module")
 def sources(database):
     return run_query("sources", database).set_index("source_id")
+
+
+_SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
+
+
+def sentence_count(text: str) -> int:
+    """Sentences in plain prose (a full stop, ! or ? followed by a space or the end; decimals do not count)."""
+    return len(_SENTENCE_END.findall(text.strip()))
+
+
+def quoted_spans(text: str) -> list[str]:
+    return re.findall(r"[\"“”]([^\"“”]*)[\"“”]", text)
 
 
 def engine_output(condition, inputs, settings) -> float:
@@ -57,7 +70,7 @@ def test_the_seed_articles_checkable_claims_are_all_there(by_id):
 
 
 def test_verdict_labels_are_the_five_and_all_are_used(checked):
-    assert {c.verdict for c in checked} == set(claims.VERDICTS)
+    assert {c.verdict for c in checked} == set(VERDICTS)
 
 
 def test_every_claim_is_attributed_and_paraphrased_briefly(checked):
@@ -65,7 +78,7 @@ def test_every_claim_is_attributed_and_paraphrased_briefly(checked):
         assert claim.made_by.strip(), claim.claim_id
         assert len(claim.claim) <= 200, claim.claim_id
         for text in (claim.claim, claim.explanation):
-            for quote in claims.quoted_spans(text):
+            for quote in quoted_spans(text):
                 assert len(quote.split()) <= 8, (claim.claim_id, quote)
 
 
@@ -149,7 +162,7 @@ YEAR = re.compile(r"^(19|20)\d\d$")
 
 def test_explanations_are_two_sentences_with_every_placeholder_filled(checked):
     for claim in checked:
-        assert claims.sentence_count(claim.explanation) == 2, (claim.claim_id, claim.explanation)
+        assert sentence_count(claim.explanation) == 2, (claim.claim_id, claim.explanation)
         assert "{" not in claim.explanation and "}" not in claim.explanation, claim.claim_id
 
 
@@ -285,15 +298,15 @@ def test_links_open_the_dashboard_at_whole_number_settings(by_id, claim_id):
 
 def test_system_comparison_matches_semianalysis(database):
     """F075: 3.9x the power, 2.3x the power per FLOP, 3.6x the HBM, 2.1x the bandwidth; F071: 1.7x compute."""
-    table = claims.system_table(database)
-    ratios = claims.system_ratios(table)
+    table = systems.system_table(database)
+    ratios = systems.system_ratios(table)
     assert round(ratios["power"], 1) == 3.9
     assert round(ratios["energy_per_flop"], 1) == 2.3
     assert round(1 / ratios["compute_per_kw"], 1) == 2.3
     assert round(ratios["memory"], 1) == 3.6
     assert round(ratios["bandwidth"], 1) == 2.1
     assert round(ratios["compute"], 1) == 1.7
-    takeaway = claims.system_takeaway(table)
+    takeaway = systems.system_takeaway(table)
     for part in ("1.7×", "3.9×", "2.3×", "384", "72"):
         assert part in takeaway
     assert list(table.kind[:2]) == ["system", "system"]
@@ -301,7 +314,7 @@ def test_system_comparison_matches_semianalysis(database):
 
 
 def test_sentence_count_ignores_decimals():
-    assert claims.sentence_count("It is 3.9× the power. That is $15.5B.") == 2
+    assert sentence_count("It is 3.9× the power. That is $15.5B.") == 2
 
 
 # ------------------------------------------------------------------------------------------------- odds
@@ -330,7 +343,7 @@ def test_odds_differ_from_the_verdict_at_the_defaults(by_id):
     yet some plausible draws reach it at the announced settings; C10 holds at the defaults, not in every draw."""
     assert by_id["C11"].computed_verdict == "contradicted" and 0 < by_id["C11"].odds.share < 0.5
     assert by_id["C10"].computed_verdict == "supported" and 0.5 < by_id["C10"].odds.share < 1
-    assert by_id["C10"].odds.label == f"Holds in {claims.odds_text(by_id['C10'].odds.share)} of plausible draws"
+    assert by_id["C10"].odds.label == f"Holds in {odds_text(by_id['C10'].odds.share)} of plausible draws"
     for claim in by_id.values():  # odds exactly where the claim is tested against the model
         model_check = claim.check is not None and next(f for f in claim.figures if f.key == claim.check.key).is_model
         assert (claim.odds is not None) == (claim.condition is not None or model_check), claim.claim_id

@@ -5,7 +5,7 @@ import re
 import pytest
 from apptests import run_app
 
-from chokepoint import claims
+from chokepoint import claims, systems
 
 PAGE = "pages/claims.py"
 
@@ -80,9 +80,9 @@ def test_figures_list_their_sources(page, checked, database):
 
 def test_system_comparison_table_and_takeaway(page, database):
     frames = [el.value for el in page.dataframe]
-    systems = [f for f in frames if "tflops_per_kw" in f.columns]
-    assert systems and {"Huawei CloudMatrix 384", "NVIDIA GB200 NVL72"} <= set(systems[0].system)
-    takeaway = claims.system_takeaway(claims.system_table(database))
+    tables = [f for f in frames if "tflops_per_kw" in f.columns]
+    assert tables and {"Huawei CloudMatrix 384", "NVIDIA GB200 NVL72"} <= set(tables[0].system)
+    takeaway = systems.system_takeaway(systems.system_table(database))
     assert f"**Takeaway:** {takeaway}" in [el.value for el in page.markdown]
 
 

@@ -49,7 +49,7 @@ pg: install
 	scripts/with-postgres.sh $(BIN)/python -m pytest tests/test_store.py -q
 
 bench: install browser fonts
-	$(BIN)/python -m chokepoint.bench
+	$(BIN)/python -m bench
 
 lint: install
 	$(BIN)/python -m compileall -q chokepoint pages app.py

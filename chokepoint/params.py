@@ -295,7 +295,9 @@ class Scenario:
                 raise ScenarioError(f"{key!r} converts reported figures when data/ is loaded; it is not a scenario "
                                     "input (edit data/parameters.csv to change it)")
             elif key in ADVANCED_PARAMETERS or (inputs is not None and key in inputs.parameters):
-                inputs = inputs or load_model_inputs()
+                if inputs is None:  # a value object does no I/O: the caller passes the inputs it loaded
+                    raise TypeError(f"Scenario.create: overriding the parameter {key!r} needs inputs= (its range "
+                                    "comes from data/parameters.csv)")
                 parameter = inputs.parameters[key]
                 checked[key] = _number(key, value, parameter.low, parameter.high)
             else:

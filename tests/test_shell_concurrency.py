@@ -44,7 +44,7 @@ def test_two_sessions_whose_runs_overlap_both_get_their_page(monkeypatch):
                 assert first_session_done.wait(WAIT_S), "the first session never finished"
         return render(inputs)
 
-    # As on a served app after its lifespan (chokepoint/startup.py): no legacy pages/ mode; and someone
+    # As on a served app after its lifespan (chokepoint/ui/startup.py): no legacy pages/ mode; and someone
     # has used it before (two first-ever runs at once could each build objects of their own).
     monkeypatch.setattr(PagesManager, "uses_pages_directory", False)
     assert not run_app().exception

@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # One server start, as far as the landing charts go: the warm-up, then the default view's two chart specs.
 START = """
 import json, sys
-from chokepoint import startup
+from chokepoint.ui import startup
 from chokepoint.ui import controls, resources
 startup.warm()
 inputs = resources.model_inputs()

@@ -13,7 +13,8 @@ from apptests import run_app
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.web.server.app_discovery import discover_asgi_app
 
-from chokepoint import charts, startup
+from chokepoint import charts
+from chokepoint.ui import startup
 from chokepoint.ui import resources
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
@@ -73,7 +74,7 @@ def test_a_failed_warm_up_logs_and_the_visitor_sees_the_data_problem(clean_cache
     presets = data_copy / "presets.csv"
     presets.write_text(presets.read_text().replace("As announced for 2026,25,", "As announced for 2026,x,", 1))
     monkeypatch.setenv("CHOKEPOINT_DATA_DIR", str(data_copy))
-    with caplog.at_level(logging.ERROR, logger="chokepoint.startup"):
+    with caplog.at_level(logging.ERROR, logger="chokepoint.ui.startup"):
         startup.warm()  # does not raise: the server keeps starting
     assert "Warm-up at server start failed" in caplog.text
     at = run_app()
@@ -116,7 +117,7 @@ def test_on_script_error_logs_a_reference_and_shows_no_traceback(caplog):
     real = sys.modules["streamlit"]
     sys.modules["streamlit"] = FakeSt
     try:
-        with caplog.at_level(logging.ERROR, logger="chokepoint.startup"):
+        with caplog.at_level(logging.ERROR, logger="chokepoint.ui.startup"):
             assert startup.on_script_error(RuntimeError("boom at /work/main/secret.py")) is True
     finally:
         sys.modules["streamlit"] = real

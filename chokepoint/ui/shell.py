@@ -1,6 +1,8 @@
 """The app shell: navigation, the shared sidebar, and what every page uses to show a chart."""
 from __future__ import annotations
 
+import gc
+import sys
 from pathlib import Path
 
 import streamlit as st
@@ -9,6 +11,16 @@ from streamlit.runtime.pages_manager import PagesManager
 from chokepoint import MODEL_VERSION, catalogue, views
 from chokepoint.data import DataError
 from chokepoint.ui import controls, exporting, resources, saved
+
+# Streamlit runs a full garbage collection after every script run (~55 ms once pandas, pyarrow and Altair are
+# loaded, blocking every session). .streamlit/config.toml turns that per-run collection off (runner.postScriptGC);
+# Python's own generational collector still runs, and freezing the long-lived import-time objects once (after
+# the heavy imports above; Altair is imported only when a chart template must be built) keeps it cheap.
+if not getattr(sys, "_chokepoint_gc_frozen", False):
+    import pyarrow  # noqa: F401
+
+    gc.freeze()
+    sys._chokepoint_gc_frozen = True
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = [

@@ -8,6 +8,6 @@ if __name__ == "__main__":
         raise RuntimeError("boom in /srv/chokepoint/secret_module.py")
     st.button("Crash in a callback", key="crash", on_click=lambda: 1 / 0)
 else:
-    from chokepoint import startup
+    from chokepoint.ui import startup
 
     app = st.App(__file__, on_script_error=startup.on_script_error, middleware=startup.middleware())

@@ -20,8 +20,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import quote
 
-LOGGER = logging.getLogger("chokepoint.startup")
-ROOT = Path(__file__).resolve().parent.parent
+LOGGER = logging.getLogger("chokepoint.ui.startup")
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def warm() -> None:

@@ -1,4 +1,4 @@
-"""`make bench`: speed numbers, printed (not asserted). Run: python -m chokepoint.bench [--only NAME]."""
+"""`make bench`: speed numbers, printed (not asserted). Run: python -m bench [--only NAME]."""
 from __future__ import annotations
 
 import argparse
@@ -12,7 +12,7 @@ from chokepoint.engine import run_scenario
 from chokepoint.params import Scenario, load_model_inputs
 
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _timed(fn, repeat: int) -> list[float]:

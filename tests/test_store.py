@@ -23,6 +23,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import pytest
 
 from chokepoint import store as store_module
+from chokepoint.store import duckdb_store
 from chokepoint.store import (
     ID_PATTERN, NAME_MAX, NOTE_MAX, DuckDBStore, InvalidInput, PostgresStore, SavedScenario, Store, StoreError,
     canonical_settings, clean_name, clean_note, open_store, scenario_id,
@@ -478,14 +479,14 @@ def test_duckdb_waits_for_another_process_then_gives_up(tmp_path, monkeypatch):
     holder = _start_worker(Backend("duckdb", str(path)), "hold")
     try:
         # while the lock is held past the wait, a clear StoreError
-        monkeypatch.setattr(store_module, "LOCK_WAIT_SECONDS", 0.5)
+        monkeypatch.setattr(duckdb_store, "LOCK_WAIT_SECONDS", 0.5)
         started = time.monotonic()
         with pytest.raises(StoreError, match="busy"):
             save(store, 1)
         assert time.monotonic() - started < 5
         # released within the wait: the save goes through
-        store_module._busy.clear()  # (a wait that ran out is remembered; see the next test)
-        monkeypatch.setattr(store_module, "LOCK_WAIT_SECONDS", 10.0)
+        duckdb_store._busy.clear()  # (a wait that ran out is remembered; see the next test)
+        monkeypatch.setattr(duckdb_store, "LOCK_WAIT_SECONDS", 10.0)
         threading.Timer(0.5, holder.stdin.close).start()
         record, created = save(store, 1)
         assert created and store.get(record.id) == record
@@ -516,7 +517,7 @@ def test_a_held_lock_is_waited_for_once_not_once_per_operation(tmp_path, monkeyp
     store = DuckDBStore(path)
     record, _ = save(store, 1)
     holder = _start_worker(Backend("duckdb", str(path)), "hold")
-    monkeypatch.setattr(store_module, "LOCK_WAIT_SECONDS", 2.0)
+    monkeypatch.setattr(duckdb_store, "LOCK_WAIT_SECONDS", 2.0)
     try:
         started = time.monotonic()
         with pytest.raises(StoreError, match="busy: another program has held it for 2 s"):
@@ -535,7 +536,7 @@ def test_a_held_lock_is_waited_for_once_not_once_per_operation(tmp_path, monkeyp
         holder.wait()
     # released: the next operation works (one try is all it takes), and the memory is cleared
     assert store.get(record.id) == record
-    assert store_module._busy.get(os.path.abspath(path)) is None
+    assert duckdb_store._busy.get(os.path.abspath(path)) is None
     store.close()
 
 

@@ -19,6 +19,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from chokepoint import formatting
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = ROOT / "data"
 QUERIES_DIR = ROOT / "queries"
@@ -270,8 +272,7 @@ SCHEMAS: dict[str, Table] = {
             "claims",
             (
                 _c("claim_id"), _c("claim"), _c("made_by"),
-                _c("verdict", choices=("supported", "partly supported", "contradicted", "depends on the scenario",
-                                       "not checkable with this data")),
+                _c("verdict", choices=formatting.VERDICTS),
                 _c("explanation"), _c("source_ids", "ids", required=False),
                 _c("condition_kind", choices=("none", "figure", "threshold")),
                 _c("metric", required=False), _c("entity", required=False), _c("versus", required=False),

@@ -7,10 +7,9 @@ import re
 
 import pytest
 
-from chokepoint import claims, systems
+from chokepoint import claims, formatting, systems
 from chokepoint.data import DEFAULT_DATA_DIR, DataError, build_database, run_query
 from chokepoint.engine import run_scenario
-from chokepoint.formatting import VERDICTS
 from chokepoint.params import Scenario, load_model_inputs
 from chokepoint.uncertainty import odds_text, seek
 from chokepoint.views import Run
@@ -70,7 +69,7 @@ def test_the_seed_articles_checkable_claims_are_all_there(by_id):
 
 
 def test_verdict_labels_are_the_five_and_all_are_used(checked):
-    assert {c.verdict for c in checked} == set(VERDICTS)
+    assert {c.verdict for c in checked} == set(formatting.VERDICTS)
 
 
 def test_every_claim_is_attributed_and_paraphrased_briefly(checked):
@@ -118,6 +117,26 @@ def test_facts_in_the_cards_match_the_data(by_id, database):
     assert "300 PFLOPS" in by_id["C02"].explanation and "180 PFLOPS" in by_id["C02"].explanation
     volume = {f.key: f.value for f in by_id["C01"].figures}
     assert (volume["mizuho"], volume["commerce"], volume["idc_huawei"]) == (700000, 200000, 812000)
+    assert "700k is 3.5× the Commerce Department's ceiling of 200k" in by_id["C01"].explanation
+
+
+@pytest.mark.parametrize("value,unit,shown", [
+    (0.41, "fraction", "41.0%"), (0.0262, "fraction", "2.62%"), (62.53, "pct", "62.5%"), (13, "pct", "13.0%"),
+    (15.53, "USD bn", "$15.5B"), (812000, "units", "812k"), (1650000, "units", "1.65M"), (22066, "units", "22.1k"),
+    (float("nan"), "units", "n/a"),
+])
+def test_figures_in_prose_use_the_apps_spelling(value, unit, shown):
+    """Shares, percentages, money and units are written as everywhere else in the app (three significant digits)."""
+    assert claims.format_figure(value, unit) == shown == formatting.number(value, unit, digits=3)
+
+
+@pytest.mark.parametrize("value,unit,shown", [
+    (300000, "TFLOPS", "300 PFLOPS"), (780, "TFLOPS", "780 TFLOPS"), (560, "kW", "560 kW"), (49152, "GB", "49,152 GB"),
+    (1228.8, "TB/s", "1,229 TB/s"), (384, "chips", "384"), (4.06, "times", "4.1×"),
+    (535.71, "TFLOPS per kW", "536 TFLOPS per kW"),
+])
+def test_spec_units_keep_their_own_spelling(value, unit, shown):
+    assert claims.format_figure(value, unit) == shown
 
 
 def test_a_selector_that_matches_no_row_names_the_claim(data_copy):

@@ -5,7 +5,6 @@ company_financials), one output of one engine run (model) or the ratio of two ea
 see the package docstring for the names each dataset takes."""
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -13,35 +12,23 @@ import pandas as pd
 
 from chokepoint.data import Database, DataError, run_query
 from chokepoint.engine import Metrics, run_scenario
+from chokepoint.formatting import FRACTION, PERCENT, UNITS, USD_BN, canonical_unit, number
 from chokepoint.params import ModelInputs, Scenario, text
 from chokepoint.uncertainty import check_metric
 
 RUNS = ("scenario", "controls_off", "push_off", "both_off")  # the four runs of one engine call, in order
 SPEC_UNITS = {"bf16_dense_tflops": "TFLOPS", "memory_gb": "GB", "memory_bandwidth_tbs": "TB/s", "power_kw": "kW",
               "interconnect_gbs": "GB/s", "tpp": "TPP", "chips_per_system": "chips"}
-FINANCIAL_UNITS = {"pct": "pct", "USD bn": "USD bn"}
-
-
-def _significant(value: float, digits: int = 3) -> float:
-    if value == 0 or not math.isfinite(value):
-        return value
-    return round(value, digits - 1 - int(math.floor(math.log10(abs(value)))))
 
 
 def format_figure(value: float, unit: str) -> str:
-    """A figure in words, by its unit: 0.41 fraction -> "41%", 812000 units -> "812,000"."""
+    """A figure in a sentence: the app's spelling (formatting.number, three significant digits) for shares, money,
+    percentages and units ("41.0%", "$15.5B", "812k", "1.65M"); here, the chip specs' units and ratios
+    ("300 PFLOPS", "560 kW", "4.1×")."""
+    if canonical_unit(unit) in (FRACTION, PERCENT, USD_BN, UNITS):
+        return number(value, unit, digits=3)
     if value is None or value != value:
         return "n/a"
-    if unit == "fraction":
-        return f"{100 * value:.0f}%"
-    if unit == "pct":
-        return f"{value:.3g}%"
-    if unit == "USD bn":
-        return f"${value:,.3g}B"
-    if unit == "units":
-        if abs(value) >= 1e6:
-            return f"{value / 1e6:.3g} million"
-        return f"{_significant(value):,.0f}"
     if unit == "TFLOPS":
         return f"{value / 1000:,.3g} PFLOPS" if value >= 10000 else f"{value:,.0f} TFLOPS"
     if unit == "kW":
@@ -189,8 +176,7 @@ def resolve_figure(row, figures: dict[str, Figure], sources: Sources) -> Figure:
         frame = frame[(frame.company == parts["company"]) & (frame.fiscal_year == parts["fiscal_year"])
                       & (frame.metric == parts["metric"])]
         found = _one(_scope(frame, parts), where, row.selector)
-        value, unit = float(found.value), FINANCIAL_UNITS.get(found.unit, found.unit)
-        ids = split_ids(found.source_id)
+        value, unit, ids = float(found.value), found.unit, split_ids(found.source_id)
     elif dataset == "model":
         need("preset", "run", "metric", "entity", "year")
         if parts["run"] not in RUNS:

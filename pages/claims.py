@@ -3,17 +3,19 @@ import streamlit as st
 
 from chokepoint import claims, systems
 from chokepoint.data import DataError
-from chokepoint.formatting import VERDICTS
 from chokepoint.ui import resources, saved, shell
 
 context = shell.page_context()
 
-BADGES = {  # verdict -> (colour, icon)
+BADGES = {  # badge style (a verdict, or the odds band of a claim that depends on the model) -> (colour, icon)
     "supported": ("green", ":material/check_circle:"),
     "partly supported": ("orange", ":material/rule:"),
     "contradicted": ("red", ":material/cancel:"),
     "depends on the scenario": ("blue", ":material/tune:"),
     "not checkable with this data": ("gray", ":material/help:"),
+    "likely": ("green", ":material/check_circle:"),
+    "uncertain": ("blue", ":material/casino:"),
+    "unlikely": ("red", ":material/cancel:"),
 }
 
 
@@ -35,50 +37,29 @@ def source_links(ids) -> str:
 
 
 def figure_lines(figures) -> str:
-    lines = []
-    for figure in figures:
-        if figure.is_model:
-            origin = "Chokepoint model (engine run at the parameter defaults)"
-        elif figure.dataset == "ratio":
-            origin = "arithmetic on the figures above (" + ", ".join(figure.source_ids) + ")"
-        else:
-            origin = source_links(figure.source_ids)
-        lines.append(f"- {saved.plain(figure.label)}: **{saved.plain(figure.text)}** — {origin}")
-    return "\n".join(lines)
-
-
-def odds_badge(odds: claims.Odds) -> tuple[str, str]:
-    """(colour, icon) for a claim's odds across plausible draws."""
-    if odds.share >= 0.9:
-        return "green", ":material/check_circle:"
-    if odds.share <= 0.1:
-        return "red", ":material/cancel:"
-    return "blue", ":material/casino:"
+    return "\n".join(f"- {saved.plain(figure.label)}: **{saved.plain(figure.text)}** — "
+                     f"{claims.figure_origin(figure) or source_links(figure.source_ids)}" for figure in figures)
 
 
 def card(claim: claims.CheckedClaim, run, draws) -> None:
-    verdict = claim.computed_verdict or claim.verdict
+    verdict = claim.current_verdict
     with st.container(border=True):
-        if claim.odds is not None:  # a claim that depends on the model: its odds, not a verdict at the defaults
-            colour, icon = odds_badge(claim.odds)
-            st.badge(claim.odds.label, color=colour, icon=icon)
-        else:
-            colour, icon = BADGES[verdict]
-            st.badge(verdict.capitalize(), color=colour, icon=icon)
+        label, style = claims.badge(claim)
+        colour, icon = BADGES[style]
+        st.badge(label, color=colour, icon=icon)
         st.markdown(f"**{saved.plain(claim.claim)}**")
         st.caption(f"Made by: {saved.plain(claim.made_by)} · claim {claim.claim_id}")
         if claim.odds is not None:
             st.markdown(f"**How often it holds:** {saved.plain(claim.odds.sentence)} At the parameter defaults "
                         f"the verdict is “{verdict}”.")
-        if claim.computed_verdict and claim.computed_verdict != claim.verdict:
+        if claim.needs_review:
             st.warning(f"The stored verdict is “{claim.verdict}” but the data and model now give “{verdict}”: "
                        "this claim needs review.", icon=":material/sync_problem:")
         st.markdown(saved.plain(claim.explanation))
         condition = claim.condition
         if condition is not None:
-            links = " · ".join(f"[{saved.plain(label)}]({condition.link(settings)})"
-                               for label, settings in condition.links())
-            if "{condition}" in claim.explanation_template:  # the explanation already says when it holds
+            links = " · ".join(f"[{saved.plain(label)}]({url})" for label, url in claims.condition_links(condition))
+            if claim.explains_condition:
                 st.markdown(f"**Open the dashboard at** {links}.")
             else:
                 st.markdown(f"**When it holds:** {saved.plain(claim.condition_sentence)} "
@@ -88,9 +69,8 @@ def card(claim: claims.CheckedClaim, run, draws) -> None:
             st.caption(saved.plain(claim.check.sentence))
         with st.expander(f"Figures and sources ({len(claim.figures)})"):
             st.markdown(figure_lines(claim.figures) or "No figures.")
-            others = [i for i in claim.source_ids if not any(i in f.source_ids for f in claim.figures)]
-            if others:
-                st.caption("Other sources bearing on this claim: " + source_links(others))
+            if claim.other_source_ids:
+                st.caption("Other sources bearing on this claim: " + source_links(claim.other_source_ids))
 
 
 st.title("Claims, checked")
@@ -111,11 +91,8 @@ except DataError as exc:
     st.stop()
 run = resources.results(context.settings)
 draws = resources.draws(context.settings)
-counts = {v: sum((c.computed_verdict or c.verdict) == v for c in checked) for v in VERDICTS}
-with_odds = sum(c.odds is not None for c in checked)
-st.markdown(f"**{len(checked)} claims.** Verdicts at the parameter defaults: "
-            + " · ".join(f"{v.capitalize()}: {n}" for v, n in counts.items() if n)
-            + f". {with_odds} depend on the model and are shown with their odds.")
+headline, rest = claims.summary(checked)
+st.markdown(f"**{headline}** {rest}")
 
 for claim in checked:
     card(claim, run, draws)

@@ -301,10 +301,9 @@ def test_single_crossings_agree_with_goal_seek(by_id, inputs, claim_id):
 @pytest.mark.parametrize("claim_id", THRESHOLD_IDS)
 def test_links_open_the_dashboard_at_whole_number_settings(by_id, claim_id):
     condition = by_id[claim_id].condition
-    links = condition.links()
+    links = claims.condition_links(condition)  # as the page lists them
     assert links
-    for label, settings in links:
-        url = condition.link(settings)
+    for label, url in links:
         assert url.startswith(f"/{condition.page}?")
         query = dict(part.split("=") for part in url.split("?", 1)[1].split("&"))
         for lever in ("export_controls", "self_reliance"):
@@ -380,3 +379,64 @@ def test_odds_in_words(share, best, label, lead):
     odds = claims.Odds(share, "at A", 100.0, 1000, best, "at B" if best is not None else "")
     assert odds.label == label
     assert odds.sentence.startswith(lead) and odds.sentence.endswith("100 effective).")
+
+
+# ------------------------------------------------------------------------------------------ what the page shows
+
+def _claim(claim_id="X1", verdict="supported", *, holds=None, odds=None, figures=(), source_ids=("F1",),
+           template="It is so. Truly."):
+    check = None if holds is None else claims.FigureCheck("k", "above", 1.0, holds, "Check.")
+    return claims.CheckedClaim(claim_id, "A claim.", "Someone", verdict, template, template, tuple(source_ids),
+                               tuple(figures), "none" if holds is None else "figure", None, check, odds)
+
+
+def _figure(key, dataset, source_ids=()):
+    return claims.Figure(key, key, dataset, 1.0, "units", tuple(source_ids), ())
+
+
+@pytest.mark.parametrize("share,band", [(1.0, "likely"), (0.9, "likely"), (0.899, "uncertain"), (0.5, "uncertain"),
+                                        (0.101, "uncertain"), (0.1, "unlikely"), (0.0, "unlikely")])
+def test_odds_bands(share, band):
+    assert claims.odds_band(claims.Odds(share, "at A", 100.0, 1000)) == band
+
+
+def test_a_badge_shows_the_odds_of_a_model_claim_and_the_current_verdict_of_any_other():
+    odds = claims.Odds(0.72, "at A", 100.0, 1000)
+    assert claims.badge(_claim(odds=odds)) == ("Holds in 72% of plausible draws", "uncertain")
+    assert claims.badge(_claim(verdict="partly supported")) == ("Partly supported", "partly supported")
+    # a figure check that no longer holds: the badge says what the data say now, and the claim needs review
+    stale = _claim(verdict="supported", holds=False)
+    assert claims.badge(stale) == ("Contradicted", "contradicted") and stale.needs_review
+    assert not _claim(verdict="supported", holds=True).needs_review and not _claim().needs_review
+
+
+def test_the_tally_counts_each_claim_once_by_its_current_verdict_in_the_shared_order():
+    checked = [_claim("A", "contradicted"), _claim("B", "supported", holds=False), _claim("C", "supported"),
+               _claim("D", "not checkable with this data", odds=claims.Odds(0.5, "at A", 100.0, 1000))]
+    counts = claims.verdict_counts(checked)
+    assert list(counts.items()) == [("supported", 1), ("contradicted", 2), ("not checkable with this data", 1)]
+    assert claims.summary(checked) == (
+        "4 claims.", "Verdicts at the parameter defaults: Supported: 1 · Contradicted: 2 · Not checkable with this "
+                     "data: 1. 1 depend on the model and are shown with their odds.")
+
+
+def test_the_real_tally_matches_the_stored_labels(checked):
+    """Every computed verdict agrees with data/claims.csv (tested above), so the tally is the file's own count."""
+    from collections import Counter
+    stored = Counter(row["verdict"] for row in ROWS)
+    assert claims.verdict_counts(checked) == {v: stored[v] for v in formatting.VERDICTS if stored[v]}
+
+
+def test_where_figures_come_from_and_the_sources_no_figure_reads():
+    model, ratio, row = _figure("m", "model"), _figure("r", "ratio", ("F1", "F2")), _figure("d", "chip_specs", ["F1"])
+    assert claims.figure_origin(model) == "Chokepoint model (engine run at the parameter defaults)"
+    assert claims.figure_origin(ratio) == "arithmetic on the figures above (F1, F2)"
+    assert claims.figure_origin(row) is None  # the page cites its sources
+    claim = _claim(figures=(model, row), source_ids=("F1", "F3", "F2"))
+    assert claim.other_source_ids == ("F3", "F2")
+
+
+def test_a_claim_whose_explanation_says_when_it_holds_is_not_told_twice():
+    assert _claim(template="It holds {condition}. Fine.").explains_condition
+    assert not _claim(template="It holds. Fine.").explains_condition
+

@@ -114,3 +114,16 @@ def test_a_claims_file_problem_is_a_message_not_a_traceback(monkeypatch):
         assert any("could not be checked" in e.value and "C01/mizuho" in e.value for e in at.error)
     finally:
         st.cache_resource.clear()
+
+
+def test_the_page_styles_every_badge_the_claims_can_have():
+    """Every verdict (formatting.VERDICTS) and every odds band has a colour and icon, not only those in use today."""
+    import ast
+    from pathlib import Path
+
+    from chokepoint import formatting
+
+    tree = ast.parse((Path(__file__).resolve().parent.parent / PAGE).read_text(encoding="utf-8"))
+    badges = next(node.value for node in tree.body if isinstance(node, ast.Assign)
+                  and any(getattr(t, "id", None) == "BADGES" for t in node.targets))
+    assert {ast.literal_eval(key) for key in badges.keys} == set(formatting.VERDICTS) | set(claims.ODDS_BANDS)

@@ -37,15 +37,19 @@ above stays the one at the parameter defaults.
 
 Modules, by job: `figures` (the selector language: a claim_figures.csv row read into a Figure), `grid` (a
 threshold condition over the 101 x 101 lever grid: verdict, where it holds, nearest settings), `links` (URLs that
-open the dashboard at a setting), `odds` (the share of plausible draws) and `check` (check_claims: all of it
-per claim). The chips-and-systems comparison is chokepoint.systems.
+open the dashboard at a setting), `odds` (the share of plausible draws), `check` (check_claims: all of it
+per claim) and `summary` (what the Claims page shows, computed: badges, the verdict tally, figure origins).
+The chips-and-systems comparison is chokepoint.systems.
 """
 from chokepoint.claims.check import CheckedClaim, FigureCheck, check_claims, placeholders
 from chokepoint.claims.figures import RUNS, Figure, format_figure, parse_selector, run_metrics
 from chokepoint.claims.grid import GRID, Condition, lever_grid
 from chokepoint.claims.links import LEVERS, LINK_YEARS, dashboard_link
 from chokepoint.claims.odds import CLAIM_DRAWS, Odds, figure_odds, threshold_odds
+from chokepoint.claims.summary import (ODDS_BANDS, badge, condition_links, figure_origin, odds_band, summary,
+                                       verdict_counts)
 
-__all__ = ["CLAIM_DRAWS", "GRID", "LEVERS", "LINK_YEARS", "RUNS", "CheckedClaim", "Condition", "Figure", "FigureCheck",
-           "Odds", "check_claims", "dashboard_link", "figure_odds", "format_figure", "lever_grid", "parse_selector",
-           "placeholders", "run_metrics", "threshold_odds"]
+__all__ = ["CLAIM_DRAWS", "GRID", "LEVERS", "LINK_YEARS", "ODDS_BANDS", "RUNS", "CheckedClaim", "Condition", "Figure",
+           "FigureCheck", "Odds", "badge", "check_claims", "condition_links", "dashboard_link", "figure_odds",
+           "figure_origin", "format_figure", "lever_grid", "odds_band", "parse_selector", "placeholders",
+           "run_metrics", "summary", "threshold_odds", "verdict_counts"]

@@ -53,6 +53,27 @@ class CheckedClaim:
         return None
 
     @property
+    def current_verdict(self) -> str:
+        """The verdict to show: the computed one where the data or the model decide it, else the stored one."""
+        return self.computed_verdict or self.verdict
+
+    @property
+    def needs_review(self) -> bool:
+        """The data or the model now disagree with the stored label."""
+        return self.computed_verdict is not None and self.computed_verdict != self.verdict
+
+    @property
+    def explains_condition(self) -> bool:
+        """The explanation already says when the claim holds (it uses {condition})."""
+        return "condition" in placeholders(self.explanation_template)
+
+    @property
+    def other_source_ids(self) -> tuple[str, ...]:
+        """Sources that bear on the claim but that none of its figures reads."""
+        read = {i for figure in self.figures for i in figure.source_ids}
+        return tuple(i for i in self.source_ids if i not in read)
+
+    @property
     def condition_sentence(self) -> str:
         if self.condition is not None:
             return "The claim holds " + self.condition.sentence + "."

@@ -9,10 +9,8 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from chokepoint.params import HISTORY_YEARS
+from chokepoint.formatting import HISTORY_LABEL, d3_format
 from chokepoint.specs import records, reference_records, series_records
-
-HISTORY_LABEL = f"{HISTORY_YEARS[0]}-{HISTORY_YEARS[-1] % 100:02d} replay"  # "2024-26 replay"
 
 # Inline rows stay inline (Altair would otherwise hoist them into top-level named datasets, which Streamlit
 # converts to Arrow on every rerun even when they never change).
@@ -38,10 +36,6 @@ def _color(entities, title="", field="entity") -> alt.Color:
                      legend=alt.Legend(orient="bottom", columns=4))
 
 
-def _value_format(unit: str) -> str:
-    return {"fraction": ".0%", "percent": ".1f", "USD bn": ",.1f", "units": ",.0f"}.get(unit, ",.3g")
-
-
 def series_chart(frame: pd.DataFrame, *, title: str, y_title: str, unit: str,
                  reference: pd.DataFrame | None = None, markers: pd.DataFrame | None = None,
                  events: pd.DataFrame | None = None, bands: pd.DataFrame | None = None,
@@ -53,7 +47,7 @@ def series_chart(frame: pd.DataFrame, *, title: str, y_title: str, unit: str,
 
     Layers read named datasets ("main", "reference", "markers", "events") carried in the chart, so
     `with_data` can swap in another scenario's rows without rebuilding the chart."""
-    fmt = _value_format(unit)
+    fmt = d3_format(unit)
     entities = list(frame.entity.unique())
     color = _color(entities + (list(markers.entity.unique()) if markers is not None else []))
     x = alt.X("year:O", axis=YEAR_AXIS)
@@ -116,7 +110,7 @@ def series_chart(frame: pd.DataFrame, *, title: str, y_title: str, unit: str,
 def cause_bars(frame: pd.DataFrame, *, title: str, x_title: str, unit: str, height: int | None = None) -> alt.Chart:
     """Horizontal stacked bars by company split by cause. `frame`: company, kind, cause, value, source.
     Companies are sorted by their total, largest first."""
-    fmt = _value_format(unit)
+    fmt = d3_format(unit)
     return alt.Chart(alt.Data(name="main")).mark_bar().encode(
         y=alt.Y("company:N", sort="-x", title=None, axis=alt.Axis(labelOverlap=False, labelLimit=160)),
         x=alt.X("sum(value):Q", title=x_title, axis=alt.Axis(format=fmt), stack="zero"),
@@ -178,7 +172,7 @@ def spec(chart: alt.TopLevelMixin) -> dict:
 def reported_history_chart(frame: pd.DataFrame, *, title: str, y_title: str, unit: str, height: int = 300) -> alt.Chart:
     """Reported figures by company over calendar years (filings; gaps stay gaps).
     `frame`: calendar_year, company, value, fiscal_year, status, source."""
-    fmt = _value_format(unit)
+    fmt = d3_format(unit)
     return alt.Chart(frame).mark_line(point=True, strokeWidth=2).encode(
         x=alt.X("calendar_year:O", axis=alt.Axis(title="Calendar year (fiscal years differ by firm)", labelAngle=0)),
         y=alt.Y("value:Q", title=y_title, axis=alt.Axis(format=fmt)),
@@ -191,7 +185,7 @@ def reported_history_chart(frame: pd.DataFrame, *, title: str, y_title: str, uni
 
 def comparison_chart(frame: pd.DataFrame, *, title: str, y_title: str, unit: str, height: int = 300) -> alt.Chart:
     """One metric for several scenarios. `frame`: year, scenario, value."""
-    fmt = _value_format(unit)
+    fmt = d3_format(unit)
     return alt.Chart(frame).mark_line(point=True, strokeWidth=2.5).encode(
         x=alt.X("year:O", axis=YEAR_AXIS),
         y=alt.Y("value:Q", title=y_title, axis=alt.Axis(format=fmt)),
@@ -205,7 +199,7 @@ def comparison_chart(frame: pd.DataFrame, *, title: str, y_title: str, unit: str
 def tornado_chart(frame: pd.DataFrame, *, title: str, x_title: str, unit: str) -> alt.LayerChart:
     """Drivers: for each parameter, the output at its low and high value. `frame`: label, basis,
     output_low, output_high, output_default."""
-    fmt = _value_format(unit)
+    fmt = d3_format(unit)
     order = frame.label.tolist()
     base = alt.Chart(frame).encode(y=alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=260)))
     tooltip = [alt.Tooltip("label:N", title="Parameter"), alt.Tooltip("basis:N", title="Basis"),

@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 
 from chokepoint.engine import VENDORS, Metrics, parameter_arrays, rung_levels
-from chokepoint.params import FIRST_LEVER_YEAR, HISTORY_YEARS, YEARS, ModelInputs, Scenario
+from chokepoint.formatting import FIRST_LEVER_YEAR, HISTORY_YEARS, YEARS
+from chokepoint.params import ModelInputs, Scenario
 from chokepoint.uncertainty import simulate_blocks
 
 FIRST = YEARS.index(FIRST_LEVER_YEAR)
@@ -51,7 +52,7 @@ def run_checks(inputs: ModelInputs) -> list[Check]:
     parts = sum(grab("china_spend_usd_bn", v) for v in (*VENDORS, "Grey market")) + grab("china_unmet_demand_usd_bn", "All")
     gap = float(np.abs(desired - parts).max())
     checks.append(Check("accounts", "Desired spend = legal + domestic + grey + unmet, every year, whole square",
-                        f"largest gap ${gap:.2e}bn over {len(square)} settings x {len(YEARS)} years", gap < 1e-6))
+                        f"largest gap ${gap:.2e}B over {len(square)} settings x {len(YEARS)} years", gap < 1e-6))
 
     legal_dom = sum(grab("china_spend_usd_bn", v)[..., 0] for v in VENDORS)
     nvidia_share_2024 = grab("china_spend_usd_bn", "Nvidia")[..., 0] / legal_dom
@@ -60,7 +61,7 @@ def run_checks(inputs: ModelInputs) -> list[Check]:
     err = float(np.abs(nvidia_share_2024 - base).max())
     checks.append(Check("calibration", "2024 reproduces the calibrated shares, nothing unmet",
                         f"Nvidia {nvidia_share_2024.mean():.3f} of the legal and domestic market (calibrated "
-                        f"{base:.3f}); unmet ${unmet_2024:.1e}bn", err < 1e-9 and unmet_2024 < 1e-6))
+                        f"{base:.3f}); unmet ${unmet_2024:.1e}B", err < 1e-9 and unmet_2024 < 1e-6))
 
     history = [grab(metric, entity)[..., :FIRST] for metric, entity in
                (("china_spend_usd_bn", "Nvidia"), ("china_units", "Huawei"), ("china_units", "Grey market"))]
@@ -101,7 +102,7 @@ def run_checks(inputs: ModelInputs) -> list[Check]:
     dom_share = grab("domestic_share_value", "Domestic (all)")[..., FIRST:]
     falls = float(np.maximum(0.0, -np.diff(dom_share, axis=0)).max())
     checks.append(Check("monotone", "Stricter controls never raise Nvidia's legal sales; a stronger push never "
-                        "lowers the domestic share", f"largest rise ${rises:.1e}bn; largest fall {falls:.1e}",
+                        "lowers the domestic share", f"largest rise ${rises:.1e}B; largest fall {falls:.1e}",
                         rises < 1e-9 and falls < 1e-9))
 
     # Measured as shares of desired spend: the accounts' fixed base (shares of realised spend also move with

@@ -3,7 +3,8 @@ today's, computed live. Shown on the Methodology page and quoted in the README (
 from __future__ import annotations
 
 from chokepoint.engine import Metrics, parameter_arrays, rung_levels, simulate, stack_runs
-from chokepoint.params import FIRST_LEVER_YEAR, ModelInputs, Scenario
+from chokepoint.formatting import FIRST_LEVER_YEAR
+from chokepoint.params import ModelInputs, Scenario
 
 
 def _k(units: float) -> str:

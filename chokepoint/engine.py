@@ -23,8 +23,8 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from chokepoint.params import (ADVANCED_LEVERS, FIRST_LEVER_YEAR, HISTORY_YEARS, YEARS, ModelInputs, Scenario,
-                               ScenarioError)
+from chokepoint.formatting import FIRST_LEVER_YEAR, HISTORY_YEARS, YEARS
+from chokepoint.params import ADVANCED_LEVERS, ModelInputs, Scenario, ScenarioError
 
 VENDORS = ("Nvidia", "AMD", "Huawei", "Cambricon", "Other domestic")
 SHARE_ENTITIES = VENDORS + ("Grey market",)

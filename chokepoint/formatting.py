@@ -39,9 +39,11 @@ def _significant(value: float, digits: int) -> str:
     return f"{rounded:,.{max(places, 0)}f}"
 
 
-def number(value: float, unit: str, *, signed: bool = False, digits: int | None = None) -> str:
-    """A value as the app writes it. `digits`: significant digits (prose); None: fixed decimals (headlines,
-    tables). `signed`: a change, with "+" (a change that rounds to nothing shows no sign: "0k", "$0.0B")."""
+def number(value: float, unit: str, *, signed: bool = False, digits: int | None = None,
+           decimals: int | None = None) -> str:
+    """A value as the app writes it. `digits`: significant digits (prose); else fixed decimals, the unit's own
+    (headlines, tables: "41.0%", "$10.3B", "1.24M") or `decimals`. `signed`: a change, with "+" (a change that
+    rounds to nothing shows no sign: "0k", "$0.0B")."""
     if value is None or value != value:
         return "n/a"
     unit = canonical_unit(unit)
@@ -51,8 +53,8 @@ def number(value: float, unit: str, *, signed: bool = False, digits: int | None 
         shown = round(value * 100, 1)
         return "0.0 pts" if shown == 0 else f"{shown:+.1f} pts"
 
-    def fixed(shown: float, decimals: int) -> str:
-        return f"{shown:,.{decimals}f}"
+    def fixed(shown: float, places: int) -> str:
+        return f"{shown:,.{places if decimals is None else decimals}f}"
 
     def body(magnitude: float) -> str:
         if unit == FRACTION:
@@ -77,8 +79,8 @@ def number(value: float, unit: str, *, signed: bool = False, digits: int | None 
 
 
 def d3_format(unit: str) -> str:
-    """The same spelling for a chart's axis and tooltips (d3-format)."""
-    return {FRACTION: ".0%", PERCENT: ".1f", USD_BN: "$,.1f", UNITS: ",.0f"}.get(canonical_unit(unit), ",.3g")
+    """A chart's axis and tooltip format (d3-format); the unit itself is in the axis title ("USD bn", "%")."""
+    return {FRACTION: ".0%", PERCENT: ".1f", USD_BN: ",.1f", UNITS: ",.0f"}.get(canonical_unit(unit), ",.3g")
 
 
 # --------------------------------------------------------------------------------------------- verdicts

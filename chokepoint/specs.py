@@ -20,11 +20,10 @@ import tempfile
 from importlib import metadata
 from pathlib import Path
 
-from chokepoint.params import FIRST_LEVER_YEAR
+from chokepoint.formatting import FIRST_LEVER_YEAR  # 2024 calibrated and 2025-2026 replayed: drawn as history
 
 LOGGER = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
-FIRST_PROJECTED_YEAR = FIRST_LEVER_YEAR  # 2024 calibrated and 2025-2026 replayed are drawn as history
 
 
 def records(frame) -> list[dict]:
@@ -33,14 +32,14 @@ def records(frame) -> list[dict]:
 
 def series_records(rows) -> list[dict]:
     """Rows for the main layer of a series chart: each series split into history (the replayed years, to
-    FIRST_PROJECTED_YEAR - 1) and projection (from that last replayed year, so the lines join), with a source.
+    FIRST_LEVER_YEAR - 1) and projection (from that last replayed year, so the lines join), with a source.
     Accepts a DataFrame or a list of dicts."""
     out = []
     for row in records(rows):
         row = row if "source" in row else {**row, "source": "Chokepoint model"}
-        if row["year"] < FIRST_PROJECTED_YEAR:
+        if row["year"] < FIRST_LEVER_YEAR:
             out.append({**row, "phase": "History (replayed)"})
-        if row["year"] >= FIRST_PROJECTED_YEAR - 1:
+        if row["year"] >= FIRST_LEVER_YEAR - 1:
             out.append({**row, "phase": "Projection"})
     return out
 

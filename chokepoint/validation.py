@@ -21,7 +21,8 @@ import pandas as pd
 
 from chokepoint.data import Database, get_database, run_query
 from chokepoint.engine import Metrics, parameter_arrays, simulate, stack_runs
-from chokepoint.params import HISTORY_YEARS, YEARS, ModelInputs, Scenario, text
+from chokepoint.formatting import HISTORY_YEARS, YEARS
+from chokepoint.params import ModelInputs, Scenario, text
 
 KINDS = ("calibration", "out-of-sample")
 BACKTEST_YEARS = tuple(y for y in HISTORY_YEARS if y > YEARS[0])

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
-from chokepoint.engine import EQUIPMENT_MAKERS, SHARE_ENTITIES, TIDY_COLUMNS, US_FIRMS
-from chokepoint.params import FIRST_LEVER_YEAR, HISTORY_YEARS, YEARS
+from chokepoint.engine import EQUIPMENT_MAKERS, SHARE_ENTITIES, TIDY_COLUMNS, US_FIRMS, rung_levels
+from chokepoint.formatting import FRACTION, LEVER_YEARS, HISTORY_YEARS, PERCENT, USD_BN, YEARS, number
 
 MODEL_SOURCE = "Chokepoint model (scenario run)"
 
@@ -75,35 +76,10 @@ class Headline:
         return self.value - self.reference
 
     def formatted(self) -> str:
-        return format_value(self.value, self.unit)
+        return number(self.value, self.unit)
 
     def formatted_delta(self) -> str:
-        if self.unit == "fraction":
-            return f"{self.delta * 100:+.1f} pts"
-        return format_value(self.delta, self.unit, signed=True)
-
-
-def format_value(value: float, unit: str, signed: bool = False) -> str:
-    if value != value:
-        return "n/a"
-    # A change that rounds to nothing is shown as nothing, not "-0k" or "-$0.0B".
-    shown = {"fraction": value * 100, "USD bn": value, "units": value / (1e6 if abs(value) >= 1e6 else 1e3),
-             "percent": value}.get(unit)
-    digits = {"fraction": 1, "USD bn": 1, "units": 2 if abs(value) >= 1e6 else 0, "percent": 1}.get(unit)
-    if shown is not None and round(shown, digits) == 0:
-        value = 0.0
-    sign = "+" if signed and value > 0 else ""
-    if unit == "fraction":
-        return f"{sign}{value * 100:.1f}%"
-    if unit == "USD bn":
-        return f"{sign}${value:,.1f}B" if value >= 0 else f"-${-value:,.1f}B"
-    if unit == "units":
-        if abs(value) >= 1e6:
-            return f"{sign}{value / 1e6:,.2f}M"
-        return f"{sign}{value / 1e3:,.0f}k"
-    if unit == "percent":
-        return f"{sign}{value:.1f}%"
-    return f"{sign}{value:,.3g}"
+        return number(self.delta, self.unit, signed=True)
 
 
 def us_revenue_at_risk(run: Run, year: int) -> float:
@@ -134,10 +110,9 @@ def headlines(run: Run, reference: Run, year: int) -> list[Headline]:
     ]
 
 
-HEADLINE_YEARS = tuple(range(FIRST_LEVER_YEAR, YEARS[-1] + 1))  # the years the levers act on
 
 
-def headline_values(run: Run, years=HEADLINE_YEARS) -> dict[str, dict[str, float]]:
+def headline_values(run: Run, years=LEVER_YEARS) -> dict[str, dict[str, float]]:
     """The headline numbers for every projected year, as stored with a saved scenario (or for `years`: a
     scenario saved under an older model stored other years, e.g. 2026, a projection then and replayed now)."""
     return {str(year): {h.key: h.value for h in headlines(run, run, year)} for year in years}
@@ -169,8 +144,8 @@ def share_takeaway(run: Run, year: int) -> str:
     grey = value_at(run, "china_share_value", "Grey market", year)
     leader = max(SHARE_ENTITIES, key=lambda v: value_at(run, "china_share_value", v, year))
     direction = "down from" if nvidia < nvidia_2024 else "up from"
-    return (f"By {year}, Nvidia holds {nvidia:.0%} of China's realised AI-chip spend ({direction} {nvidia_2024:.0%} "
-            f"in 2024), domestic vendors {domestic:.0%} and smuggled chips {grey:.0%}; the largest supplier is {leader}.")
+    return (f"By {year}, Nvidia holds {number(nvidia, FRACTION, digits=2)} of China's realised AI-chip spend ({direction} {number(nvidia_2024, FRACTION, digits=2)} "
+            f"in 2024), domestic vendors {number(domestic, FRACTION, digits=2)} and smuggled chips {number(grey, FRACTION, digits=2)}; the largest supplier is {leader}.")
 
 
 def grey_takeaway(run: Run, year: int, ranges: dict[str, tuple[float, float]] | None = None) -> str:
@@ -184,14 +159,14 @@ def grey_takeaway(run: Run, year: int, ranges: dict[str, tuple[float, float]] | 
         if not ranges or metric not in ranges:
             return ""
         low, high = ranges[metric]
-        return f" (P5-P95: {format_value(low, unit)}–{format_value(high, unit)})"
+        return f" (P5-P95: {number(low, unit)}–{number(high, unit)})"
 
     if units < 500 and (not ranges or ranges.get("china_units", (0, 0))[1] < 500):
         return (f"In {year}, no AI chips are smuggled into China in this scenario: the best US parts can be "
                 "bought legally, so nothing pulls buyers to smugglers.")
-    return (f"In {year}, about {format_value(units, 'units')} AI chips are smuggled into China"
-            f"{span('china_units', 'units')}, worth {format_value(usd, 'USD bn')}"
-            f"{span('china_spend_usd_bn', 'USD bn')} at grey-market prices: {share:.0%} of realised spend.")
+    return (f"In {year}, about {number(units, 'units')} AI chips are smuggled into China"
+            f"{span('china_units', 'units')}, worth {number(usd, 'USD bn')}"
+            f"{span('china_spend_usd_bn', 'USD bn')} at grey-market prices: {number(share, FRACTION, digits=2)} of realised spend.")
 
 
 def revenue_cause_records(run: Run, year: int, measure: str = "usd") -> list[dict]:
@@ -225,8 +200,8 @@ def revenue_takeaway(run: Run, year: int) -> str:
     us_part = sum(r["value"] for r in records if r["cause"] == "Due to US controls")
     total = sum(r["value"] for r in records)
     share = us_part / total if total else 0.0
-    return (f"In {year}, US and allied firms have ${total:,.1f}B of China revenue at risk, {share:.0%} of it due to "
-            f"US controls and {1 - share:.0%} to China's policy; {top} has the most at stake (${top_value:,.1f}B).")
+    return (f"In {year}, US and allied firms have {number(total, USD_BN)} of China revenue at risk, {number(share, FRACTION, digits=2)} of it due to "
+            f"US controls and {number(1 - share, FRACTION, digits=2)} to China's policy; {top} has the most at stake ({number(top_value, USD_BN)}).")
 
 
 def exposure_takeaway(run: Run, year: int) -> str:
@@ -235,15 +210,15 @@ def exposure_takeaway(run: Run, year: int) -> str:
         totals[row["company"]] = totals.get(row["company"], 0.0) + row["value"]
     top = max(totals, key=totals.get)
     return (f"Relative to what it would have earned, {top} is most exposed in {year}: "
-            f"{totals[top]:.1f}% of its revenue is at risk.")
+            f"{number(totals[top], PERCENT)} of its revenue is at risk.")
 
 
 def risk_over_time_takeaway(run: Run) -> str:
     last_replayed, horizon = HISTORY_YEARS[-1], YEARS[-1]
     start = run.value("revenue_at_risk_usd_bn", "Nvidia", last_replayed)
     end = run.value("revenue_at_risk_usd_bn", "Nvidia", horizon)
-    return (f"Nvidia's China revenue at risk goes from ${start:,.1f}B in {last_replayed} (the last replayed year: "
-            f"the H200 allowed but blocked at China's customs) to ${end:,.1f}B in {horizon} in this scenario.")
+    return (f"Nvidia's China revenue at risk goes from {number(start, USD_BN)} in {last_replayed} (the last replayed year: "
+            f"the H200 allowed but blocked at China's customs) to {number(end, USD_BN)} in {horizon} in this scenario.")
 
 
 def supply_records(run: Run) -> list[dict]:
@@ -262,6 +237,27 @@ def supply_takeaway(run: Run, year: int) -> str:
     binding = "HBM" if hbm == hbm and hbm <= logic else "wafers and yield"
     huawei = value_at(run, "china_units", "Huawei", year)
     limit = min(logic, hbm) if hbm == hbm else logic
-    slack = "at its limit" if output >= 0.995 * limit else f"{output / limit:.0%} of its limit"
-    return (f"In {year}, China's domestic vendors ship {format_value(output, 'units')} accelerators "
-            f"(Huawei {format_value(huawei, 'units')}), {slack}; the binding constraint is {binding}.")
+    slack = "at its limit" if output >= 0.995 * limit else f"{number(output / limit, FRACTION, digits=2)} of its limit"
+    return (f"In {year}, China's domestic vendors ship {number(output, 'units')} accelerators "
+            f"(Huawei {number(huawei, 'units')}), {slack}; the binding constraint is {binding}.")
+
+
+RUNG_NAMES = {"equipment_controls": "tools", "hbm_controls": "HBM", "enforcement": "enforcement"}
+
+
+def ladder(inputs) -> list[dict]:
+    """The levers' rungs: the regime each stands for, what it imposes (an `export_controls` rung: the chip terms,
+    and the tool, HBM and enforcement levels; a `self_reliance` rung: China's import gate on licensed US parts)
+    and its source ids (empty: judgment). Read by the sidebar's help and the Methodology page."""
+    rows = []
+    for lever in ("export_controls", "self_reliance"):
+        for (value, label), sources in zip(inputs.anchors[lever], inputs.anchor_sources[lever]):
+            if lever == "export_controls":
+                rung = rung_levels(value, inputs)
+                imposes = f"chips {value:g} · " + " · ".join(f"{name} {rung[key]:g}" for key, name in RUNG_NAMES.items())
+            else:
+                gate = float(np.interp(value, inputs.gate_values, inputs.gate_open))
+                imposes = f"{number(gate, FRACTION, decimals=0)} of licensed US parts let in"
+            rows.append({"lever": lever, "rung": value, "regime": label, "imposes": imposes,
+                         "source_ids": tuple(sources)})
+    return rows

@@ -2,8 +2,8 @@
 import streamlit as st
 
 from chokepoint import views
-from chokepoint.params import HISTORY_YEARS
 from chokepoint.ui import resources, shell
+from chokepoint.formatting import HISTORY_YEARS, number
 
 context = shell.page_context()
 run = resources.results(context.settings)
@@ -27,12 +27,12 @@ with by_units:
     huawei = views.value_at(run, "china_units", "Huawei", context.year)
     shell.chart("shares_units", context,
                 f"By units, cheaper domestic parts count for more: in {context.year} Huawei ships "
-                f"{views.format_value(huawei, 'units')} against Nvidia's {views.format_value(nvidia, 'units')}. "
+                f"{number(huawei, 'units')} against Nvidia's {number(nvidia, 'units')}. "
                 "IDC's 2025 unit shares (markers) likely count gaming and workstation cards too.")
 with sold:
     unmet = views.value_at(run, "china_unmet_demand_usd_bn", "All", context.year)
     shell.chart("units", context,
-                f"In {context.year}, ${unmet:,.1f}B of China's desired AI-chip spend finds no legal supplier.")
+                f"In {context.year}, {number(unmet, 'USD bn')} of China's desired AI-chip spend finds no legal supplier.")
 
 st.subheader("Policy events")
 events = resources.table("policy_events")

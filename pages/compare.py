@@ -8,6 +8,7 @@ from chokepoint import charts, views
 from chokepoint.params import Scenario, preset_scenario
 from chokepoint.store import StoreError
 from chokepoint.ui import resources, saved, shell
+from chokepoint.formatting import number
 
 context = shell.page_context()
 inputs = context.inputs
@@ -76,10 +77,9 @@ for key, (label, unit) in views.HEADLINE_LABELS.items():
     values = [views.headline_values(run)[str(year)][key] for run in runs]
     row = {"number": label}
     for i, (name, value) in enumerate(zip(labels, values)):
-        row[name] = views.format_value(value, unit)
+        row[name] = number(value, unit)
         if i:
-            row[f"{name} − first"] = (f"{(value - values[0]) * 100:+.1f} pts" if unit == "fraction"
-                                      else views.format_value(value - values[0], unit, signed=True))
+            row[f"{name} − first"] = number(value - values[0], unit, signed=True)
     rows.append(row)
 st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
@@ -93,5 +93,5 @@ for column, (metric, entity, title, unit) in zip((left, right), (
         st.vega_lite_chart(charts.spec(charts.comparison_chart(frame, title=title, y_title="Share (%)", unit=unit)),
                            width="stretch", alt=title)
         st.markdown(f"**Takeaway:** in {year}, " + "; ".join(
-            f"{saved.plain(label)}: {views.format_value(run.value(metric, entity, year), unit)}"
+            f"{saved.plain(label)}: {number(run.value(metric, entity, year), unit)}"
             for label, run in zip(labels, runs)) + ".")

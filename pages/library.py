@@ -4,6 +4,7 @@ import streamlit as st
 from chokepoint import views
 from chokepoint.store import StoreError
 from chokepoint.ui import resources, saved, shell
+from chokepoint.formatting import number
 
 context = shell.page_context()
 
@@ -60,9 +61,9 @@ for record in records:
                      f"model {saved.plain(record.model_version)} · id {saved.plain(record.id)}")
         key_numbers = saved.headline_numbers(record).get("2028", {})
         numbers.markdown(
-            f"2028: Nvidia share **{views.format_value(key_numbers.get('nvidia_share', float('nan')), 'fraction')}**, "
-            f"domestic **{views.format_value(key_numbers.get('domestic_share', float('nan')), 'fraction')}**, "
-            f"US revenue at risk **{views.format_value(key_numbers.get('us_at_risk', float('nan')), 'USD bn')}**")
+            f"2028: Nvidia share **{number(key_numbers.get('nvidia_share', float('nan')), 'fraction')}**, "
+            f"domestic **{number(key_numbers.get('domestic_share', float('nan')), 'fraction')}**, "
+            f"US revenue at risk **{number(key_numbers.get('us_at_risk', float('nan')), 'USD bn')}**")
         actions.page_link("pages/scenario.py", label="Open", icon=":material/open_in_new:",
                           query_params={"scenario": record.id})
         actions.button("Duplicate", key=f"duplicate::{record.id}", icon=":material/content_copy:",

@@ -4,6 +4,7 @@ import streamlit as st
 from chokepoint import MODEL_VERSION, views
 from chokepoint.params import Scenario
 from chokepoint.ui import resources, shell
+from chokepoint.formatting import number
 
 context = shell.page_context()
 
@@ -18,21 +19,9 @@ def _corners(data_version: str):
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _ladder(data_version: str):
     """The lever ladder as a table: rung, regime, what it imposes, sources (cited in full)."""
-    import numpy as np
-
-    from chokepoint.engine import rung_levels
-    inputs, rows = context.inputs, []
-    for lever in ("export_controls", "self_reliance"):
-        for (value, label), sources in zip(inputs.anchors[lever], inputs.anchor_sources[lever]):
-            if lever == "export_controls":
-                rung = rung_levels(value, inputs)
-                imposes = (f"chips {value:g} · tools {rung['equipment_controls']:g} · HBM {rung['hbm_controls']:g} "
-                           f"· enforcement {rung['enforcement']:g}")
-            else:
-                imposes = f"import gate {np.interp(value, inputs.gate_values, inputs.gate_open):.0%}"
-            rows.append({"lever": lever, "rung": value, "regime": label, "imposes": imposes,
-                         "sources": resources.cite(";".join(sources)) if sources else "judgment"})
-    return rows
+    return [{**{k: v for k, v in rung.items() if k != "source_ids"},
+             "sources": resources.cite(";".join(rung["source_ids"])) if rung["source_ids"] else "judgment"}
+            for rung in views.ladder(context.inputs)]
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -132,7 +121,7 @@ st.markdown("As a forecaster publishes a scorecard: for 2025, every input set wi
 card = resources.backtest_card().copy()
 scores = resources.backtest_scorecard()
 st.markdown(" · ".join(f"**{r.year}** (data through {r.fitted_through}): {r.inside} of {r.targets} inside their "
-                       f"band, median error {r.median_abs_error:.0%}" for r in scores.itertuples()))
+                       f"band, median error {number(r.median_abs_error, 'fraction', digits=2)}" for r in scores.itertuples()))
 card["result"] = card.inside.map({True: "inside", False: "outside"})
 st.dataframe(card[["year", "description", "kind", "published_value", "low", "high", "model_value", "result",
                    "reverted"]], hide_index=True, width="stretch")
@@ -150,7 +139,7 @@ for label, ec, sr, published, bcg_pct in (("Continued escalation (export_control
     at_risk = sum(run.value("revenue_at_risk_usd_bn", c, 2028) for c in firms)
     totals = sum(t for c, _, t in context.inputs.designers + context.inputs.equipment_makers if c in firms)
     bcg_rows.append({"setting": label, "BCG (3-5 years)": published,
-                     "model, 2028: US firms' China revenue at risk": f"${at_risk:,.1f}B",
+                     "model, 2028: US firms' China revenue at risk": number(at_risk, "USD bn"),
                      "as % of their base-year revenue": f"{100 * at_risk / totals:.0f}%"})
     model_pct = 100 * at_risk / totals
     position = "near" if abs(model_pct - bcg_pct) <= 5 else ("above" if model_pct > bcg_pct else "below")

@@ -2,7 +2,7 @@
 import streamlit as st
 
 from chokepoint import views
-from chokepoint.params import FIRST_LEVER_YEAR, HISTORY_YEARS, YEARS
+from chokepoint.formatting import FIRST_LEVER_YEAR, HISTORY_YEARS, YEARS
 from chokepoint.ui import exporting, resources, shell
 
 context = shell.page_context()

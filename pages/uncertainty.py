@@ -3,9 +3,9 @@ import pandas as pd
 import streamlit as st
 
 from chokepoint import briefing, charts, exports, views
-from chokepoint.params import FIRST_LEVER_YEAR, YEARS
 from chokepoint.uncertainty import headline_probabilities
 from chokepoint.ui import resources, saved, shell
+from chokepoint.formatting import LEVER_YEARS, number
 
 context = shell.page_context()
 st.title("Uncertainty & drivers")
@@ -53,8 +53,8 @@ st.vega_lite_chart(charts.spec(charts.tornado_chart(
     x_title=output, unit=unit)), width="stretch", alt=f"Drivers of {output}")
 top = table.iloc[0]
 st.markdown(f"**Takeaway:** {top.label.split(' (')[0]} moves “{output}” the most in {context.year}: from "
-            f"{views.format_value(top.output_low, unit)} at its P5 to {views.format_value(top.output_high, unit)} at "
-            f"its P95 (default: {views.format_value(top.output_default, unit)}). Orange bars are judgment parameters.")
+            f"{number(top.output_low, unit)} at its P5 to {number(top.output_high, unit)} at "
+            f"its P95 (default: {number(top.output_default, unit)}). Orange bars are judgment parameters.")
 right.caption("Each bar runs the model with one parameter at its P5 and its P95 among the conditioned draws (a "
               "parameter the past pins down swings less than its documented range), all others at their defaults "
               "(one-at-a-time).")
@@ -84,16 +84,16 @@ attribution_stamp = briefing.scenario_stamp(briefing.Step(context.scenario.name 
                                             context.inputs, f"Attribution of {company}'s revenue at risk, {context.year}")
 st.download_button("Attribution (CSV)", lambda: exports.stamped_csv(pd.DataFrame(rows), attribution_stamp),
                    "attribution.csv", "text/csv", key="attribution_csv", on_click="ignore", icon=":material/table:")
-st.markdown(f"**Takeaway:** of {company}'s ${parts['total']:,.1f}B at risk in {context.year}, US controls alone account "
-            f"for ${parts['us_controls_alone']:,.1f}B, China's policy alone for ${parts['china_policy_alone']:,.1f}B, "
-            f"and their interaction for {'+' if parts['interaction'] >= 0 else '-'}${abs(parts['interaction']):,.1f}B.")
+st.markdown(f"**Takeaway:** of {company}'s {number(parts['total'], 'USD bn')} at risk in {context.year}, US controls alone account "
+            f"for {number(parts['us_controls_alone'], 'USD bn')}, China's policy alone for {number(parts['china_policy_alone'], 'USD bn')}, "
+            f"and their interaction for {number(parts['interaction'], 'USD bn', signed=True)}.")
 
 st.subheader("Goal-seek: which lever value meets a goal?")
 with st.form("seek"):
     a, b, c, d, e = st.columns([2, 3, 1, 1, 1])
     lever = a.selectbox("Lever", ["export_controls", "self_reliance"], key="seek_lever")
     goal = b.selectbox("Output", list(OUTPUTS), index=3, key="seek_output")
-    years = list(range(FIRST_LEVER_YEAR, YEARS[-1] + 1))  # the years the levers act on
+    years = list(LEVER_YEARS)
     year = c.selectbox("Year", years, index=years.index(2028), key="seek_year")
     keep = d.selectbox("Keep it", ["above", "below"], key="seek_keep")
     target = e.number_input("Target", value=5.0, key="seek_target",

@@ -17,11 +17,3 @@ def test_grey_sentence_gives_units_dollars_share_and_range_under_a_ban(inputs):
 def test_grey_sentence_says_none_when_nothing_is_smuggled(inputs):
     text = grey_takeaway(_run(inputs, 0, 0), 2028, {"china_units": (0.0, 0.0), "china_spend_usd_bn": (0.0, 0.0)})
     assert text.startswith("In 2028, no AI chips are smuggled into China") and "0k" not in text
-
-
-def test_a_change_that_rounds_to_nothing_has_no_sign():
-    from chokepoint.views import format_value
-    assert format_value(-120.0, "units", signed=True) == "0k"
-    assert format_value(-0.01, "USD bn", signed=True) == "$0.0B"
-    assert format_value(-2_400.0, "units", signed=True) == "-2k"
-    assert format_value(0.4, "USD bn", signed=True) == "+$0.4B"

@@ -5,18 +5,17 @@ to defaults); this module checks the raw address first so the user sees a notice
 """
 from __future__ import annotations
 
-import numpy as np
-
-import logging
 import dataclasses
+import logging
 import math
 from dataclasses import dataclass
 
 import streamlit as st
 
+from chokepoint import views
 from chokepoint.engine import rung_levels
-from chokepoint.params import (ADVANCED_LEVERS, ADVANCED_PARAMETERS, HEADLINE_LEVERS, YEARS, FIRST_LEVER_YEAR,
-                               ModelInputs, Scenario, preset_scenario)
+from chokepoint.formatting import FIRST_LEVER_YEAR, YEARS
+from chokepoint.params import ADVANCED_LEVERS, ADVANCED_PARAMETERS, HEADLINE_LEVERS, ModelInputs, Scenario, preset_scenario
 from chokepoint.store import SavedScenario
 from chokepoint.ui import saved
 
@@ -29,7 +28,7 @@ DEFAULT_REFERENCE = "As announced for 2026"
 DEFAULT_YEAR = 2028
 YEAR_RANGE = (FIRST_LEVER_YEAR, YEARS[-1])  # the years the levers act on: 2024-2026 are replayed history
 # The sub-controls an export_controls rung imposes, as the sidebar names them (engine.rung_levels keys).
-RUNG_NAMES = {"equipment_controls": "tools", "hbm_controls": "HBM", "enforcement": "enforcement"}
+RUNG_NAMES = views.RUNG_NAMES
 # Query keys the app owns; anything else in the address is reported and ignored.
 OTHER_KEYS = {"reference", "year", "bands", "scenario", "compare", "present", "step", "deck", "embed", "embed_options"}
 
@@ -125,16 +124,10 @@ def _anchor_help(inputs: ModelInputs, lever: str) -> str:
     """The lever's rungs: the regime each stands for, what it imposes (export controls: the tool, HBM and
     enforcement levels of the ladder) and its sources (listed in full under Methodology & sources)."""
     lines = [HEADLINE_LEVERS[lever].help, ""]
-    for (value, label), sources in zip(inputs.anchors[lever], inputs.anchor_sources[lever]):
-        levels = ""
-        if lever == "export_controls":
-            rung = rung_levels(value, inputs)
-            levels = " · " + " · ".join(f"{name} {rung[key]:g}" for key, name in RUNG_NAMES.items())
-        else:
-            gate = float(np.interp(value, inputs.gate_values, inputs.gate_open))
-            levels = f" · {gate:.0%} of licensed US parts let in"
-        cited = f" (sources: {', '.join(sources)})" if sources else " (judgment)"
-        lines.append(f"- **{value:g}** — {label}{levels}{cited}")
+    for rung in views.ladder(inputs):
+        if rung["lever"] == lever:
+            cited = f" (sources: {', '.join(rung['source_ids'])})" if rung["source_ids"] else " (judgment)"
+            lines.append(f"- **{rung['rung']:g}** — {rung['regime']} · {rung['imposes']}{cited}")
     lines += ["", "Sources are listed in full on the Methodology & sources page."]
     return "\n".join(lines)
 

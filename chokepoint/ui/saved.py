@@ -10,11 +10,11 @@ import streamlit as st
 
 from chokepoint import MODEL_VERSION, safetext, views
 from chokepoint.migrations import migrate
-from chokepoint.params import (ADVANCED_LEVERS, ADVANCED_PARAMETERS, FIRST_LEVER_YEAR, HEADLINE_LEVERS, YEARS,
-                               ModelInputs, Scenario, scenario_from_settings)
+from chokepoint.params import (ADVANCED_LEVERS, ADVANCED_PARAMETERS, HEADLINE_LEVERS, ModelInputs, Scenario, scenario_from_settings)
 from chokepoint.store import (ID_PATTERN, NAME_MAX, NOTE_MAX, DamagedRecord, InvalidInput, SavedScenario,
                               StoreError, canonical_settings, removal_message)
 from chokepoint.ui import resources
+from chokepoint.formatting import FIRST_LEVER_YEAR, YEARS, number
 
 
 def plain(text: object) -> str:
@@ -267,8 +267,8 @@ def banner(saved: SavedScenario | None, modified_from: SavedScenario | None, not
                 label, unit = views.HEADLINE_LABELS.get(key, (key, ""))
                 now = current.get(str(year), {}).get(key, float("nan"))
                 changed = now != now or abs(now - value) > 1e-9 * max(1.0, abs(value))
-                rows.append({"year": int(year), "number": label, "saved": views.format_value(value, unit),
-                             "current": views.format_value(now, unit), "changed": "yes" if changed else ""})
+                rows.append({"year": int(year), "number": label, "saved": number(value, unit),
+                             "current": number(now, unit), "changed": "yes" if changed else ""})
         replayed = [y for y in years if y < FIRST_LEVER_YEAR]
         note = (f" {', '.join(map(str, replayed))} {'is' if len(replayed) == 1 else 'are'} now replayed as "
                 f"{'it' if len(replayed) == 1 else 'they'} happened, not projected." if replayed else "")

@@ -7,8 +7,12 @@
 # (installing the `postgresql` package with apt-get when running as root and it is missing), creates a cluster
 # in a temporary folder, starts it on 127.0.0.1 at a free port (trust authentication, loopback only), creates
 # the database chokepoint_test, runs COMMAND, then stops the server and deletes the folder, whatever happens.
-# The exit status is COMMAND's. Without PostgreSQL (and not root), COMMAND runs alone and the PostgreSQL
-# tests are skipped.
+# The exit status is COMMAND's.
+#
+# If the server cannot be had (no PostgreSQL and no way to install it, initdb or the start failing), this exits
+# with status 1 and says why, without running COMMAND: a test run without PostgreSQL is never green by accident.
+# To run without it on purpose, set CHOKEPOINT_SKIP_POSTGRES=1: no server is started, COMMAND runs alone and the
+# PostgreSQL tests report themselves skipped (tests/conftest.py). CI never sets it.
 set -euo pipefail
 
 if [ "$#" -eq 0 ]; then
@@ -16,9 +20,23 @@ if [ "$#" -eq 0 ]; then
   exit 2
 fi
 
+if [ "${CHOKEPOINT_SKIP_POSTGRES:-}" = 1 ]; then
+  echo "with-postgres: CHOKEPOINT_SKIP_POSTGRES=1: not starting PostgreSQL; the PostgreSQL tests will be skipped" >&2
+  exec "$@"
+fi
+
 if [ -n "${CHOKEPOINT_TEST_DATABASE_URL:-}" ]; then
   exec "$@"
 fi
+
+# Stop here (status 1, COMMAND not run) with what went wrong and the ways on.
+fail() {
+  echo "with-postgres: $1" >&2
+  echo "with-postgres: the PostgreSQL store tests cannot run, so $(basename "$0") stops here (status 1)." \
+       "Fix the above, point CHOKEPOINT_TEST_DATABASE_URL at a PostgreSQL server of your own," \
+       "or set CHOKEPOINT_SKIP_POSTGRES=1 to skip the PostgreSQL tests on purpose." >&2
+  exit 1
+}
 
 find_bin() {
   local dir
@@ -37,8 +55,10 @@ if [ -z "$PGBIN" ]; then
     fi
   fi
   if [ -z "$PGBIN" ]; then
-    echo "with-postgres: PostgreSQL not available (no /usr/lib/postgresql/*/bin); running without it, PostgreSQL tests skip" >&2
-    exec "$@"
+    if [ "$(id -u)" = 0 ]; then
+      fail "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin) and apt-get could not install Debian's postgresql package"
+    fi
+    fail "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin); install Debian's postgresql package (apt-get needs root)"
   fi
 fi
 
@@ -79,9 +99,8 @@ cd_pg() { (cd "$PGTMP" && as_pg "$@"); }  # the postgres user may not be able to
 if ! cd_pg "$PGBIN/initdb" -D "$PGDATA_DIR" -U postgres -A trust -E UTF8 --locale=C.UTF-8 -N >"$PGTMP/initdb.log" 2>&1 \
    && ! { rm -rf "$PGDATA_DIR"; cd_pg "$PGBIN/initdb" -D "$PGDATA_DIR" -U postgres -A trust -E UTF8 --no-locale -N \
           >"$PGTMP/initdb.log" 2>&1; }; then
-  echo "with-postgres: initdb failed:" >&2
   cat "$PGTMP/initdb.log" >&2
-  exit 1
+  fail "initdb could not create a cluster (its log is above)"
 fi
 # Loopback TCP and the private socket folder only.
 cat >"$PGTMP/pg_hba.conf" <<'EOF'
@@ -107,12 +126,13 @@ for attempt in 1 2 3; do
   fi
 done
 if [ -z "$PORT" ]; then
-  echo "with-postgres: the PostgreSQL server did not start:" >&2
   tail -n 20 "$PGLOG" >&2 || true
-  exit 1
+  fail "the PostgreSQL server did not start (the end of its log is above)"
 fi
 
-cd_pg "$PGBIN/createdb" -h 127.0.0.1 -p "$PORT" -U postgres chokepoint_test
+if ! cd_pg "$PGBIN/createdb" -h 127.0.0.1 -p "$PORT" -U postgres chokepoint_test; then
+  fail "the server started but the database chokepoint_test could not be created"
+fi
 export CHOKEPOINT_TEST_DATABASE_URL="postgresql://postgres@127.0.0.1:$PORT/chokepoint_test"
 echo "with-postgres: PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$PORT (throwaway, removed on exit)" >&2
 

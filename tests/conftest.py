@@ -54,3 +54,59 @@ def isolated_store(tmp_path, monkeypatch):
     resources.store.clear()
     yield DuckDBStore(tmp_path / "store" / "scenarios.duckdb")
     resources.store.clear()
+
+
+# --- PostgreSQL for the store tests (scripts/with-postgres.sh; make test, make pg) --------------------------------
+# Without a server the PostgreSQL tests FAIL, so a run that could not start one is never green by accident. They
+# skip only when the run says so with CHOKEPOINT_SKIP_POSTGRES=1 (CI never sets it).
+
+POSTGRES_HOW = ("run the tests through `make pg` / `make test` or `scripts/with-postgres.sh .venv/bin/python -m "
+                "pytest ...` (it starts a throwaway PostgreSQL and sets CHOKEPOINT_TEST_DATABASE_URL), point "
+                "CHOKEPOINT_TEST_DATABASE_URL at a server of your own, or set CHOKEPOINT_SKIP_POSTGRES=1 to skip the "
+                "PostgreSQL tests on purpose")
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """The test server's address (CHOKEPOINT_TEST_DATABASE_URL), checked once per run: fails the tests that need
+    it when it is missing or unreachable; skips them only under CHOKEPOINT_SKIP_POSTGRES=1."""
+    import os
+
+    if os.environ.get("CHOKEPOINT_SKIP_POSTGRES", "").strip() == "1":
+        pytest.skip("PostgreSQL skipped on purpose: CHOKEPOINT_SKIP_POSTGRES=1 is set")
+    url = os.environ.get("CHOKEPOINT_TEST_DATABASE_URL", "").strip()
+    if not url:
+        pytest.fail(f"CHOKEPOINT_TEST_DATABASE_URL is not set, so the PostgreSQL tests cannot run: {POSTGRES_HOW}",
+                    pytrace=False)
+    import psycopg
+
+    problem = ""
+    try:
+        psycopg.connect(url, autocommit=True, connect_timeout=5).close()
+    except psycopg.Error as exc:  # the OperationalError's first line names host and port, never a password
+        why = str(exc).strip().splitlines()[0][:200] if isinstance(exc, psycopg.OperationalError) else ""
+        problem = type(exc).__name__ + (f": {why}" if why else "")
+    if problem:  # failed outside the except block: the message alone, not the driver's traceback too
+        pytest.fail(f"the PostgreSQL server at CHOKEPOINT_TEST_DATABASE_URL cannot be reached ({problem}), so the "
+                    f"PostgreSQL tests cannot run: {POSTGRES_HOW}", pytrace=False)
+    return url
+
+
+@pytest.fixture
+def postgres_schema_url(postgres_url):
+    """A schema of this test's own on the test server, dropped afterwards: the address with that search_path."""
+    import uuid
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    import psycopg
+
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_url, autocommit=True) as connection:
+        connection.execute(f'CREATE SCHEMA "{schema}"')  # generated name, not user input
+    parts = urlsplit(postgres_url)
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k != "options"] + [("options", f"-csearch_path={schema}")]
+    try:
+        yield urlunsplit(parts._replace(query=urlencode(query)))
+    finally:
+        with psycopg.connect(postgres_url, autocommit=True) as connection:
+            connection.execute(f'DROP SCHEMA "{schema}" CASCADE')

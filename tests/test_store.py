@@ -1,7 +1,8 @@
 """The saved-scenario store: one contract, run on DuckDB and on PostgreSQL.
 
-PostgreSQL runs when CHOKEPOINT_TEST_DATABASE_URL is set (`make test` starts a throwaway server with
-scripts/with-postgres.sh); each test gets its own schema. Multi-process tests run tests/store_worker.py.
+PostgreSQL is the server scripts/with-postgres.sh starts (`make test`, `make pg`), named by
+CHOKEPOINT_TEST_DATABASE_URL; each test gets its own schema (tests/conftest.py). Without it the PostgreSQL tests
+fail, unless CHOKEPOINT_SKIP_POSTGRES=1 says to skip them. Multi-process tests run tests/store_worker.py.
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import pytest
 
@@ -31,7 +32,6 @@ from chokepoint.store import (
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKER = ROOT / "tests" / "store_worker.py"
-PG_URL = os.environ.get("CHOKEPOINT_TEST_DATABASE_URL", "").strip()
 MODEL = "test-model-1"  # same as store_worker.MODEL_VERSION
 DATA = "test-data"
 HEADLINE = {"2028": {"nvidia_share": 0.1234567890123456789, "us_at_risk": 12.5, "huawei_units": 1_250_000}}
@@ -63,29 +63,13 @@ class Backend:
             return connection.execute(query).fetchall()
 
 
-def _with_search_path(url: str, schema: str) -> str:
-    parts = urlsplit(url)
-    query = [(k, v) for k, v in parse_qsl(parts.query) if k != "options"]
-    query.append(("options", f"-csearch_path={schema}"))
-    return urlunsplit(parts._replace(query=urlencode(query)))
-
-
 @pytest.fixture(params=["duckdb", "postgres"])
 def backend(request, tmp_path):
+    """Each contract test runs on both backends. PostgreSQL: a schema of the test's own on the server
+    scripts/with-postgres.sh starts; without one the test fails unless CHOKEPOINT_SKIP_POSTGRES=1 (conftest.py)."""
     if request.param == "duckdb":
-        yield Backend("duckdb", str(tmp_path / "store" / "scenarios.duckdb"))
-        return
-    if not PG_URL:
-        pytest.skip("CHOKEPOINT_TEST_DATABASE_URL is not set (make test starts a throwaway PostgreSQL)")
-    import psycopg
-    schema = f"test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_URL, autocommit=True) as connection:
-        connection.execute(f'CREATE SCHEMA "{schema}"')  # generated name, not user input
-    try:
-        yield Backend("postgres", _with_search_path(PG_URL, schema))
-    finally:
-        with psycopg.connect(PG_URL, autocommit=True) as connection:
-            connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        return Backend("duckdb", str(tmp_path / "store" / "scenarios.duckdb"))
+    return Backend("postgres", request.getfixturevalue("postgres_schema_url"))
 
 
 @pytest.fixture
@@ -642,10 +626,9 @@ def test_an_empty_read_only_disk_is_a_clear_error(read_only_disk):
         DuckDBStore(folder / "scenarios.duckdb")
 
 
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)  # the DuckDB side mounts a read-only disk
 def test_a_postgres_account_that_may_only_read_opens_read_only(backend):
     """The PostgreSQL side of a read-only store: an account with SELECT only (or a standby) reads, saves refuse."""
-    if backend.kind != "postgres":
-        pytest.skip("PostgreSQL only (the DuckDB side mounts a read-only disk)")
     import psycopg
     writer = backend.open()
     record, _ = save(writer, 1)

@@ -1,4 +1,4 @@
-"""Monte Carlo bands, drivers (tornado), attribution and goal-seek: chokepoint/uncertainty.py."""
+"""Monte Carlo bands, drivers (tornado), attribution and goal-seek: the chokepoint.uncertainty package."""
 import numpy as np
 import pandas as pd
 import pytest
@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chokepoint import uncertainty as unc
-from chokepoint.engine import Result, parameter_arrays, run_scenario, simulate, stack_runs
+from chokepoint.engine import US_FIRMS, Metrics, Result, parameter_arrays, run_scenario, simulate, stack_runs
 from chokepoint.params import YEARS, Scenario, ScenarioError, preset_scenario
 
 SETTINGS = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -45,7 +45,7 @@ def key_bands(table):
 def test_metrics_reproduce_the_tidy_table_exactly(inputs, ec, sr):
     result = run_scenario(Scenario.create(ec, sr, inputs=inputs), inputs)
     tidy = result.tidy()
-    metrics = unc.Metrics(result.raw, inputs, 1)
+    metrics = Metrics(result.raw, inputs, 1)
     assert [(m, e) for m, e, _ in metrics.catalogue] == list(dict.fromkeys(zip(tidy.metric, tidy.entity)))
     for row in tidy.itertuples():
         value = metrics.get(row.metric, row.entity)[0, row.year - YEARS[0]]
@@ -424,7 +424,7 @@ def test_headline_probabilities_one_sentence_each(inputs):
     assert "the central estimate" in sentences[3] and "$50bn" in sentences[4]
     # the revenue-at-risk sentence compares with the deterministic sum over the ten US firms
     tidy = run_scenario(scenario, inputs).tidy()
-    central = sum(pick(tidy, "revenue_at_risk_usd_bn", c, 2028).value for c in unc.US_FIRMS)
+    central = sum(pick(tidy, "revenue_at_risk_usd_bn", c, 2028).value for c in US_FIRMS)
     assert f"(${central:,.3g}bn)" in sentences[3]
     share = (draws.values("revenue_at_risk_usd_bn", "US firms", 2028) > central).mean()
     assert sentences[3].startswith(unc.probability_sentence(

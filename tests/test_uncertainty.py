@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from chokepoint import uncertainty as unc
 from chokepoint.engine import US_FIRMS, Metrics, Result, parameter_arrays, run_scenario, simulate, stack_runs
+from chokepoint.formatting import number
 from chokepoint.params import YEARS, Scenario, ScenarioError, preset_scenario
 
 SETTINGS = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -404,14 +405,14 @@ def test_bad_draw_arguments_raise_one_clear_error(inputs, kwargs, reason):
 def test_probability_sentence_rounds_to_tenths_and_says_all_or_none_only_when_true(hits, lead):
     values = np.r_[np.full(hits, 0.1), np.full(1000 - hits, 0.3)]
     sentence = unc.probability_sentence(values, 0.2, True, "Nvidia's share of China's market", 2028, "fraction")
-    assert sentence == f"{lead} Nvidia's share of China's market in 2028 is below 20%."
+    assert sentence == f"{lead} Nvidia's share of China's market in 2028 is below 20.0%."
 
 
 def test_probability_sentence_formats_units():
     above = unc.probability_sentence(np.array([2e6, 5e5]), 1e6, False, "Huawei's output", 2027, "units")
-    assert above == "In 5 of 10 draws Huawei's output in 2027 is above 1 million units."
+    assert above == "In 5 of 10 draws Huawei's output in 2027 is above 1.00M."
     money = unc.probability_sentence(np.array([60.0, 70.0]), 50, False, "unmet demand", 2030, "USD bn")
-    assert money == "In all draws unmet demand in 2030 is above $50bn."
+    assert money == "In all draws unmet demand in 2030 is above $50.0B."
 
 
 def test_headline_probabilities_one_sentence_each(inputs):
@@ -420,12 +421,12 @@ def test_headline_probabilities_one_sentence_each(inputs):
     sentences = unc.headline_probabilities(draws, 2028)
     assert len(sentences) == len(unc.HEADLINE_THRESHOLDS) == 5
     assert all(s.startswith("In ") and "2028" in s and s.endswith(".") for s in sentences)
-    assert "below 20%" in sentences[0] and "above 50%" in sentences[1] and "1 million units" in sentences[2]
-    assert "the central estimate" in sentences[3] and "$50bn" in sentences[4]
+    assert "below 20.0%" in sentences[0] and "above 50.0%" in sentences[1] and "above 1.00M" in sentences[2]
+    assert "the central estimate" in sentences[3] and "$50.0B" in sentences[4]
     # the revenue-at-risk sentence compares with the deterministic sum over the ten US firms
     tidy = run_scenario(scenario, inputs).tidy()
     central = sum(pick(tidy, "revenue_at_risk_usd_bn", c, 2028).value for c in US_FIRMS)
-    assert f"(${central:,.3g}bn)" in sentences[3]
+    assert f"({number(central, 'USD bn', digits=3)})" in sentences[3]
     share = (draws.values("revenue_at_risk_usd_bn", "US firms", 2028) > central).mean()
     assert sentences[3].startswith(unc.probability_sentence(
         np.r_[np.ones(int(round(share * 1000))), np.zeros(1000 - int(round(share * 1000)))], 0.5, False, "x",

@@ -9,7 +9,8 @@ One job per module, each importing only from the engine and below and from the m
 - `draws`: `run_draws` (every draw's four runs in one simulate call, weighted), weighted quantiles and
   `band_table`.
 - `runs`: what the analyses share: the outputs they know (`check_metric`) and `simulate_blocks`.
-- `prose`: the results in words (`describe`, `odds_text`, `probability_sentence`, `headline_probabilities`).
+- `prose`: the results in words (`describe`, `odds_text`, `probability_sentence`, `headline_probabilities`),
+  numbers spelled by `formatting.number`.
 - `tornado`: `drivers`, each parameter at its conditioned P5 and P95.
 - `risk_split`: `attribution`, a company's revenue at risk split by lever.
 - `goalseek`: `seek`, the lever value at which an output crosses a target, with its band across the draws.
@@ -24,8 +25,8 @@ from chokepoint.uncertainty.conditioning import (CONDITIONING_FLOOR, Calibration
 from chokepoint.uncertainty.draws import (BAND_COLUMNS, QUANTILE_COLUMNS, QUANTILES, DrawResult, band_table,
                                           run_draws, weighted_quantiles)
 from chokepoint.uncertainty.runs import check_metric, metric_catalogue, simulate_blocks
-from chokepoint.uncertainty.prose import (HEADLINE_THRESHOLDS, describe, headline_probabilities, odds_text,
-                                          probability_sentence)
+from chokepoint.uncertainty.prose import (FINE_DIGITS, HEADLINE_THRESHOLDS, PROSE_DIGITS, describe,
+                                          headline_probabilities, odds_text, probability_sentence)
 from chokepoint.uncertainty.tornado import DRIVER_COLUMNS, DRIVER_PERCENTS, drivers
 from chokepoint.uncertainty.risk_split import attribution
 from chokepoint.uncertainty.goalseek import (SEEK_BAND_DRAWS, SEEK_BAND_PERCENTS, SEEK_BAND_STEP, SEEK_COARSE_STEP,
@@ -43,7 +44,8 @@ __all__ = [
     # runs
     "check_metric", "metric_catalogue", "simulate_blocks",
     # prose
-    "HEADLINE_THRESHOLDS", "describe", "headline_probabilities", "odds_text", "probability_sentence",
+    "FINE_DIGITS", "HEADLINE_THRESHOLDS", "PROSE_DIGITS", "describe", "headline_probabilities", "odds_text",
+    "probability_sentence",
     # tornado
     "DRIVER_COLUMNS", "DRIVER_PERCENTS", "drivers",
     # risk_split

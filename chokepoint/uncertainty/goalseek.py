@@ -10,10 +10,11 @@ from typing import Mapping
 import numpy as np
 
 from chokepoint.engine import LeverPaths, Metrics, parameter_arrays, simulate, stack_runs, year_index
+from chokepoint.formatting import number
 from chokepoint.params import (ADVANCED_LEVERS, FIRST_LEVER_YEAR, HEADLINE_LEVERS, YEARS, ModelInputs, Scenario,
                                ScenarioError)
 from chokepoint.uncertainty.draws import DrawResult, run_draws
-from chokepoint.uncertainty.prose import _capital, _format_value, _lever_label, describe, odds_text
+from chokepoint.uncertainty.prose import FINE_DIGITS, PROSE_DIGITS, _capital, _lever_label, describe, odds_text
 from chokepoint.uncertainty.runs import check_metric, metric_catalogue, simulate_blocks
 
 SEEK_LEVERS = ("export_controls", "self_reliance", *ADVANCED_LEVERS)
@@ -154,8 +155,8 @@ def seek(scenario: Scenario, inputs: ModelInputs, lever: str, metric: str, entit
 
     what = f"{describe(metric, entity)} in {int(year)}"
     label = _lever_label(lever)
-    fmt = lambda v: _format_value(v, unit)
-    fine_fmt = lambda v: _format_value(v, unit, digits=4)
+    fmt = lambda v: number(v, unit, digits=PROSE_DIGITS)
+    fine_fmt = lambda v: number(v, unit, digits=FINE_DIGITS)
     grid = np.round(np.arange(0.0, 100.0 + 1e-9, SEEK_COARSE_STEP), 1)
     out = _evaluate(scenario, inputs, lever, grid, metric, entity, year)
     feasible = ok(out)

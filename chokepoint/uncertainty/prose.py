@@ -1,5 +1,6 @@
 """The uncertainty results in words: metrics described (`describe`), shares of draws as odds (`odds_text`), and
-the headline probabilities ("In 9 of 10 draws ...")."""
+the headline probabilities ("In 9 of 10 draws ..."). Numbers are spelled by `formatting.number`, as everywhere
+in the app, to PROSE_DIGITS significant digits."""
 from __future__ import annotations
 
 import math
@@ -7,8 +8,12 @@ import math
 import numpy as np
 
 from chokepoint.engine import US_FIRMS, Metrics, run_scenario, year_index
+from chokepoint.formatting import number
 from chokepoint.params import ADVANCED_LEVERS, HEADLINE_LEVERS
 from chokepoint.uncertainty.draws import DrawResult
+
+PROSE_DIGITS = 3  # significant digits of a number in a sentence ("$10.3B", "41.2%", "1.24M")
+FINE_DIGITS = 4  # an output the sentence pins down (seek: what the output is at the value found)
 
 # Headline probabilities: presentation choices, not model parameters.
 # (metric, entity, threshold, below, subject); entity "US firms" sums US_FIRMS; threshold None = the
@@ -42,19 +47,6 @@ def describe(metric: str, entity: str) -> str:
         return "the grey market's share of China's AI-chip spend"
     template = _DESCRIPTIONS.get(metric)
     return template.format(entity=entity) if template else f"{metric} ({entity})"
-
-
-def _format_value(value: float, unit: str, digits: int = 3) -> str:
-    """A value in words: 0.2 fraction -> "20%", 50 USD bn -> "$50bn", 1e6 units -> "1 million units"."""
-    if unit == "fraction":
-        return f"{100 * value:.{digits}g}%"
-    if unit == "percent":
-        return f"{value:.{digits}g}%"
-    if unit == "USD bn":
-        return f"${value:,.{digits}g}bn" if abs(value) < 10 ** digits else f"${value:,.0f}bn"
-    if unit == "units":
-        return f"{value / 1e6:.{digits}g} million units" if abs(value) >= 1e6 else f"{value:,.0f} units"
-    return f"{value:,.{digits + 1}g} {unit}"
 
 
 def _lever_label(lever: str) -> str:
@@ -106,7 +98,7 @@ def probability_sentence(values: np.ndarray, threshold: float, below: bool, what
     else:
         lead = f"In {tenths} of 10 draws"
     side = "below" if below else "above"
-    return f"{lead} {what} in {year} is {side} {threshold_text or _format_value(threshold, unit)}."
+    return f"{lead} {what} in {year} is {side} {threshold_text or number(threshold, unit, digits=PROSE_DIGITS)}."
 
 
 def headline_probabilities(draw_result: DrawResult, year: int) -> list[str]:
@@ -124,7 +116,7 @@ def headline_probabilities(draw_result: DrawResult, year: int) -> list[str]:
                 central = Metrics(result.raw, result.inputs, 1)
             threshold = (sum(central.at(metric, c, year)[0] for c in US_FIRMS) if entity == "US firms"
                          else central.at(metric, entity, year)[0])
-            text = f"the central estimate ({_format_value(threshold, unit)})"
+            text = f"the central estimate ({number(threshold, unit, digits=PROSE_DIGITS)})"
         sentences.append(probability_sentence(values, threshold, below, what, year, unit, text,
                                               draw_result.weights))
     return sentences

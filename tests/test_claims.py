@@ -4,6 +4,7 @@ the engine itself, at the reported lever value and just past it), so a change th
 import csv
 import math
 import re
+import shutil
 
 import pytest
 
@@ -279,18 +280,57 @@ def test_threshold_verdict_is_recomputed_by_the_engine(by_id, inputs, claim_id):
                                                                                   "self_reliance"), fails))))
 
 
-@pytest.mark.parametrize("claim_id", THRESHOLD_IDS)
-def test_single_crossings_agree_with_goal_seek(by_id, inputs, claim_id):
+# Threshold claims made up so that every way a single crossing can fall along a cut is checked against goal-seek:
+# the claim holding from the crossing up to 100 or from 0 up to the crossing, along either lever, with the other
+# lever held at a preset or at a number. (C12, in the real file, is the first of these.)
+SYNTHETIC = {  # claim_id -> (metric, entity, year, comparison, threshold, lever, other_lever)
+    "S1": ("domestic_share_value", "Domestic (all)", 2030, "below", "0.5", "self_reliance", "As announced for 2026"),
+    "S2": ("china_units", "Domestic (all)", 2028, "above", "3000000", "export_controls", "90"),
+    "S3": ("china_units", "Domestic (all)", 2028, "below", "3000000", "export_controls", "90"),
+}
+CROSSINGS = [  # (claim_id, lever, where the claim holds along it)
+    ("C12", "self_reliance", "up to 100"),
+    ("S1", "self_reliance", "from 0"),
+    ("S2", "export_controls", "from 0"),
+    ("S3", "export_controls", "up to 100"),
+]
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory):
+    """The real data with the SYNTHETIC claims added to data/claims.csv, checked; and its model inputs."""
+    data = tmp_path_factory.mktemp("synthetic") / "data"
+    shutil.copytree(DEFAULT_DATA_DIR, data)
+    with (data / "claims.csv").open(newline="", encoding="utf-8") as handle:
+        fields = csv.DictReader(handle).fieldnames
+    with (data / "claims.csv").open("a", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields)
+        for claim_id, (metric, entity, year, comparison, threshold, lever, other) in SYNTHETIC.items():
+            writer.writerow(dict(
+                claim_id=claim_id, claim="A made-up threshold claim.", made_by="tests/test_claims.py",
+                verdict="depends on the scenario", explanation="It holds {condition}.", source_ids="",
+                condition_kind="threshold", metric=metric, entity=entity, versus="", year=year,
+                comparison=comparison, threshold=threshold, lever=lever, other_lever=other, page="china_market"))
+    database = build_database(data)
+    inputs = load_model_inputs(database)
+    return {c.claim_id: c for c in claims.check_claims(inputs, database)}, inputs
+
+
+@pytest.mark.parametrize("claim_id,lever,side", CROSSINGS)
+def test_single_crossings_agree_with_goal_seek(by_id, inputs, synthetic, claim_id, lever, side):
     """Where the claim holds on one side of one crossing, uncertainty.seek (a 0.1 grid) finds the same place."""
+    if claim_id in SYNTHETIC:
+        by_id, inputs = synthetic
     condition = by_id[claim_id].condition
     runs = condition.intervals
-    if condition.versus or len(runs) != 1 or runs[0] == (0, 100):
-        pytest.skip("no single crossing of a single output along the cut")
+    assert condition.versus is None and condition.lever == lever, claim_id
+    assert len(runs) == 1 and runs[0] != (0, 100), f"{claim_id} no longer crosses its threshold once: {runs}"
     low, high = runs[0]
+    assert (high == 100 if side == "up to 100" else low == 0), (claim_id, runs)
     other = {condition.other_lever: condition.other_value}
     scenario = Scenario.create(other.get("export_controls"), other.get("self_reliance"), inputs=inputs)
     found = seek(scenario, inputs, condition.lever, condition.metric, condition.entity, condition.year,
-                 condition.threshold, keep=condition.comparison)
+                 condition.threshold, keep=condition.comparison, band=False)
     assert found.value is not None, found.message
     if high == 100:
         assert math.ceil(found.value - 1e-9) == low, found.message

@@ -10,8 +10,7 @@ context = shell.page_context()
 
 
 def _duplicate(settings: dict) -> None:
-    for key in ("loaded", "loaded_id"):
-        st.session_state.pop(key, None)
+    saved.forget_loaded()
     st.session_state["library_open"] = {k: f"{v:g}" for k, v in settings.items()}
 
 

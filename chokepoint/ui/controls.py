@@ -43,6 +43,7 @@ class Context:
     modified_from: SavedScenario | None = None   # the saved scenario this unsaved view started from
     migration_notes: tuple[str, ...] = ()
     bands: bool = True                           # draw Monte Carlo bands where a chart has them
+    notices: tuple[str, ...] = ()                # what in the address could not be used as given
 
     @property
     def settings(self):
@@ -100,13 +101,23 @@ def address_problems(query: dict[str, list[str]], inputs: ModelInputs) -> list[s
     return problems
 
 
+def apply_settings(settings: dict[str, float]) -> None:
+    """Set every lever's widget state (before the widgets are created in this run); levers the settings do
+    not name go back to their defaults (advanced ones to empty). This module creates the widgets and is the
+    only one that writes their state."""
+    for name in ("export_controls", "self_reliance"):
+        st.session_state[name] = int(round(settings.get(name, HEADLINE_LEVERS[name].default)))
+    for key in (*ADVANCED_LEVERS, *ADVANCED_PARAMETERS):
+        st.session_state[key] = settings.get(key)
+
+
 def _apply_preset(name: str, inputs: ModelInputs) -> None:
-    saved.apply_settings(preset_scenario(name, inputs).settings())
+    apply_settings(preset_scenario(name, inputs).settings())
     st.session_state.pop("address_notice", None)
 
 
 def _reset() -> None:
-    saved.apply_settings({})
+    apply_settings({})
     st.session_state["reference"] = DEFAULT_REFERENCE
     st.session_state["year"] = DEFAULT_YEAR
     st.session_state.pop("address_notice", None)
@@ -137,7 +148,9 @@ def render(inputs: ModelInputs) -> Context:
         query = {key: st.query_params.get_all(key) for key in st.query_params.keys()}
         problems = address_problems(query, inputs)
         st.session_state["address_notice"] = problems
-    link_problems = saved.open_linked(inputs)
+    link_problems, linked_settings = saved.open_linked(inputs)
+    if linked_settings is not None:
+        apply_settings(linked_settings)
     if link_problems:
         st.session_state["address_notice"] = [*st.session_state.get("address_notice", []), *link_problems]
     sidebar = st.sidebar
@@ -195,4 +208,5 @@ def render(inputs: ModelInputs) -> Context:
         scenario = dataclasses.replace(scenario, name=shown.name)
     saved.save_form(scenario, inputs)
     reference = preset_scenario(reference_name, inputs)
-    return Context(scenario, reference, int(year), inputs, shown, modified_from, tuple(notes), bool(bands))
+    return Context(scenario, reference, int(year), inputs, shown, modified_from, tuple(notes), bool(bands),
+                   tuple(st.session_state.get("address_notice") or ()))

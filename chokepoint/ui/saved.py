@@ -10,7 +10,7 @@ import streamlit as st
 
 from chokepoint import MODEL_VERSION, safetext, views
 from chokepoint.migrations import migrate
-from chokepoint.params import (ADVANCED_LEVERS, ADVANCED_PARAMETERS, HEADLINE_LEVERS, ModelInputs, Scenario, scenario_from_settings)
+from chokepoint.params import HEADLINE_LEVERS, ModelInputs, Scenario, scenario_from_settings
 from chokepoint.store import (ID_PATTERN, NAME_MAX, NOTE_MAX, DamagedRecord, InvalidInput, SavedScenario,
                               StoreError, canonical_settings, removal_message)
 from chokepoint.ui import resources
@@ -87,15 +87,6 @@ def current_link(context) -> str:
     return link_for(context.saved.id) if context.saved is not None else link_for_settings(context.scenario.settings())
 
 
-def apply_settings(settings: dict[str, float]) -> None:
-    """Set every lever's widget state (before the widgets are created in this run); levers the settings do
-    not name go back to their defaults (advanced ones to empty)."""
-    st.session_state["export_controls"] = int(round(settings.get("export_controls", HEADLINE_LEVERS["export_controls"].default)))
-    st.session_state["self_reliance"] = int(round(settings.get("self_reliance", HEADLINE_LEVERS["self_reliance"].default)))
-    for key in (*ADVANCED_LEVERS, *ADVANCED_PARAMETERS):
-        st.session_state[key] = settings.get(key)
-
-
 def scenario_of(record: SavedScenario, inputs: ModelInputs) -> tuple[Scenario, list[str]]:
     """A saved scenario under today's model: its settings migrated from the model it was saved with (notes say
     what changed) and checked. Raises ScenarioError (a ValueError) if they no longer make a scenario."""
@@ -103,38 +94,44 @@ def scenario_of(record: SavedScenario, inputs: ModelInputs) -> tuple[Scenario, l
     return scenario_from_settings(settings, inputs, name=record.name), notes
 
 
-def open_linked(inputs: ModelInputs) -> list[str]:
-    """If the address names a saved scenario not yet loaded in this session, load its inputs.
-    Returns problems to show; an unknown or malformed id leaves the default scenario and the store untouched."""
-    values = st.query_params.get_all("scenario")
-    if not values:
-        return []
-    scenario_id = values[0].strip()
-    if st.session_state.get("loaded_id") == scenario_id:
-        return []
+def forget_loaded() -> None:
+    """The view no longer starts from a saved scenario (e.g. a Library duplicate opens unsaved). This module
+    owns the session's "loaded" state; other modules change it only through here."""
     st.session_state.pop("loaded", None)
     st.session_state.pop("loaded_id", None)
+
+
+def open_linked(inputs: ModelInputs) -> tuple[list[str], dict[str, float] | None]:
+    """If the address names a saved scenario not yet loaded in this session, load it: returns (problems to
+    show, the settings the levers should take, or None). An unknown or malformed id leaves the default
+    scenario and the store untouched."""
+    values = st.query_params.get_all("scenario")
+    if not values:
+        return [], None
+    scenario_id = values[0].strip()
+    if st.session_state.get("loaded_id") == scenario_id:
+        return [], None
+    forget_loaded()
     if not ID_PATTERN.fullmatch(scenario_id):
         del st.query_params["scenario"]
-        return [f"{quoted('scenario=' + scenario_id, 49)} is not a scenario id"]
+        return [f"{quoted('scenario=' + scenario_id, 49)} is not a scenario id"], None
     try:
         record = store().get(scenario_id)
     except DamagedRecord as exc:
         del st.query_params["scenario"]
-        return [f"{plain(exc)}; showing the default scenario"]
+        return [f"{plain(exc)}; showing the default scenario"], None
     except StoreError as exc:
         # Tried once per session (a reload tries again; the link stays in the address): not a store wait and a
         # repeated notice on every rerun.
         st.session_state["loaded_id"] = scenario_id
-        return [f"saved scenarios cannot be read right now ({plain(exc)}); showing the default scenario"]
+        return [f"saved scenarios cannot be read right now ({plain(exc)}); showing the default scenario"], None
     if record is None:
         del st.query_params["scenario"]
-        return [f"no saved scenario has the id {quoted(scenario_id)}; showing the default scenario"]
+        return [f"no saved scenario has the id {quoted(scenario_id)}; showing the default scenario"], None
     settings, notes = migrate(record.settings, record.model_version, inputs)
-    apply_settings(settings)
     st.session_state["loaded_id"] = scenario_id
     st.session_state["loaded"] = (record, settings, notes)
-    return []
+    return [], settings
 
 
 def status(scenario: Scenario) -> tuple[SavedScenario | None, SavedScenario | None, list[str]]:

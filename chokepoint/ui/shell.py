@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import gc
 import sys
+from contextvars import ContextVar
 from pathlib import Path
 
 import streamlit as st
@@ -35,7 +36,9 @@ PAGES = [
     ("pages/compare.py", "Compare", ":material/compare_arrows:", False),
     ("pages/methodology.py", "Methodology & sources", ":material/menu_book:", False),
 ]
-CONTEXT_KEY = "_chokepoint_context"
+# The context of this script run (levers, reference, year, saved scenario), set by run_app and read by the page
+# it runs: a ContextVar, so each session's run sees its own, and nothing is passed through session_state.
+_CONTEXT: ContextVar[controls.Context | None] = ContextVar("chokepoint_page_context", default=None)
 
 
 def _pages() -> list:
@@ -59,9 +62,11 @@ def run_app() -> None:
     except DataError as exc:
         st.error(f"The data files could not be loaded, so no numbers are shown: {exc}")
         st.stop()
-    context = controls.render(inputs)
-    st.session_state[CONTEXT_KEY] = context
-    navigation.run()
+    token = _CONTEXT.set(controls.render(inputs))
+    try:
+        navigation.run()
+    finally:
+        _CONTEXT.reset(token)
 
 
 def page_context() -> controls.Context:
@@ -71,10 +76,10 @@ def page_context() -> controls.Context:
     if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
         st.rerun()
-    if CONTEXT_KEY not in st.session_state:
+    context = _CONTEXT.get()
+    if context is None:  # the page ran without app.py's shell (legacy mode, above): run the app
         st.rerun()
-    context = st.session_state[CONTEXT_KEY]
-    notices = st.session_state.get("address_notice")
+    notices = context.notices
     if notices:
         st.warning("Some settings in this link could not be used as given (the sidebar shows the values in use): "
                    + "; ".join(notices) + ".", icon=":material/link_off:")

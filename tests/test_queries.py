@@ -1,11 +1,14 @@
-"""Queries: one per file with a header, all used, bound parameters, safe across threads."""
+"""Queries: one per file with a header, every one executed by the app or the CLI, bound parameters, safe across
+threads."""
 import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from apptests import assert_page_healthy, run_app
 
+from chokepoint import data
 from chokepoint.data import QUERIES_DIR, run_query
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,9 +28,47 @@ def test_query_has_header_naming_it_and_its_columns(path):
     assert "Parameters:" in header and "Columns:" in header
 
 
-@pytest.mark.parametrize("path", QUERY_FILES, ids=lambda p: p.stem)
-def test_every_query_is_used(path):
-    assert re.search(rf"['\"]{path.stem}['\"]", project_source()), f"queries/{path.name} is never run"
+@pytest.fixture
+def executed(monkeypatch, tmp_path, isolated_store):
+    """Which queries run, recorded where every caller gets a query's SQL (data.query_text, which run_query calls),
+    from a cold start: Streamlit's caches emptied and chart templates built afresh, so nothing is served from an
+    earlier test's cache. `executed.source` labels what ran them."""
+    import streamlit as st
+
+    class Record(dict):
+        source = "?"
+
+    record, read = Record(), data.query_text
+
+    def recording(name):
+        text = read(name)
+        record.setdefault(name, set()).add(record.source)
+        return text
+
+    monkeypatch.setattr(data, "query_text", recording)
+    monkeypatch.setenv("CHOKEPOINT_CACHE_DIR", str(tmp_path / "cache"))
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield record
+    st.cache_resource.clear()  # what the pages cached was built with the recorder in place
+
+
+def test_every_query_is_executed_by_the_app_or_the_cli(executed, capsys):
+    """Open every page of the menu and run the CLI's quick commands; every file in queries/ must have been run.
+    A query no path runs any more is dead SQL (or a caller that quietly reads the data some other way)."""
+    from chokepoint.cli import main
+    from chokepoint.ui.shell import PAGES
+
+    for path, *_ in PAGES:
+        executed.source = path
+        assert_page_healthy(run_app(None if path == PAGES[0][0] else path))
+    for argv in (["params"], ["validate"], ["validate", "--backtest"], ["run"]):
+        executed.source = "python -m chokepoint " + " ".join(argv)
+        assert main(argv) == 0
+    capsys.readouterr()
+    never = sorted(p.name for p in QUERY_FILES if p.stem not in executed)
+    ran = "\n".join(f"  {name}: {', '.join(sorted(sources))}" for name, sources in sorted(executed.items()))
+    assert not never, f"never executed: {never}; what ran, and from where:\n{ran}"
 
 
 def test_no_sql_is_built_by_string_formatting():

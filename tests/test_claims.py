@@ -205,13 +205,65 @@ def test_conditions_are_only_where_the_kind_says(checked):
 
 # ------------------------------------------------------------------------------------------ figure checks
 
+def csv_rows(name: str) -> list[dict]:
+    with (DEFAULT_DATA_DIR / f"{name}.csv").open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def estimate(source: str, year: int, vendor: str, metric: str) -> float:
+    """One value of data/china_market_estimates.csv, read as it is written."""
+    (row,) = [r for r in csv_rows("china_market_estimates")
+              if (r["estimate_source"], r["year"], r["vendor"], r["metric"]) == (source, str(year), vendor, metric)]
+    return float(row["value"])
+
+
+def spec(system: str, column: str) -> float:
+    (row,) = [r for r in csv_rows("chip_specs") if r["system"] == system]
+    return float(row[column])
+
+
+def model_output(inputs, preset: str, metric: str, entity: str, year: int) -> float:
+    """One output of a plain engine run at a preset's levers, as written in data/presets.csv."""
+    (row,) = [r for r in csv_rows("presets") if r["preset"] == preset]
+    scenario = Scenario.create(float(row["export_controls"]), float(row["self_reliance"]), inputs=inputs)
+    (value,) = [v for _, y, m, e, v, _ in run_scenario(scenario, inputs).rows() if (y, m, e) == (year, metric, entity)]
+    return value
+
+
+CM, NVL = "Huawei CloudMatrix 384", "NVIDIA GB200 NVL72"
+# Each figure claim worked out by hand from the raw rows: (the value it turns on, when the claim holds).
+FIGURE_CLAIMS = {
+    "C01": (lambda inputs: estimate("IDC", 2025, "Huawei", "units")  # shipped more than 3x the US ceiling
+            / estimate("US Commerce", 2025, "Huawei", "production_units"), lambda v, t: v >= t),
+    "C02": (lambda inputs: spec(CM, "bf16_dense_tflops") / spec(NVL, "bf16_dense_tflops"),  # rivals in compute
+            lambda v, t: v >= t),
+    "C03": (lambda inputs: (spec(NVL, "bf16_dense_tflops") / spec(NVL, "power_kw"))  # no more energy per FLOP
+            / (spec(CM, "bf16_dense_tflops") / spec(CM, "power_kw")), lambda v, t: v <= t),
+    "C08": (lambda inputs: estimate("IDC", 2025, "Huawei", "units")  # Huawei outpacing Nvidia (shipments in China)
+            / estimate("IDC", 2025, "Nvidia", "units"), lambda v, t: v >= t),
+    "C10": (lambda inputs: model_output(inputs, "As announced for 2026", "china_share_value", "Huawei", 2026),
+            lambda v, t: v >= t),  # about half of the market: at least the threshold
+}
+
+
+def test_every_figure_claim_is_worked_out_by_hand():
+    assert set(FIGURE_CLAIMS) == set(FIGURE_IDS)
+
+
 @pytest.mark.parametrize("claim_id", FIGURE_IDS)
-def test_figure_check_verdict_matches_the_stored_label(by_id, claim_id):
-    claim = by_id[claim_id]
-    check = claim.check
+def test_figure_check_verdict_matches_the_stored_label(by_id, inputs, claim_id):
+    """The figure, the threshold and whether the claim holds, recomputed from the raw rows (and, for a model
+    figure, a plain engine run) without the claims code; then the verdict against data/claims.csv."""
+    claim, check = by_id[claim_id], by_id[claim_id].check
+    value_of, holds_when = FIGURE_CLAIMS[claim_id]
+    value = value_of(inputs)
+    (row,) = [r for r in ROWS if r["claim_id"] == claim_id]
+    threshold = float(row["threshold"])
     figure = next(f for f in claim.figures if f.key == check.key)
-    holds = figure.value >= check.threshold if check.comparison == "above" else figure.value <= check.threshold
-    assert holds == check.holds
+    assert figure.value == pytest.approx(value, rel=1e-12), claim_id
+    assert check.threshold == threshold, claim_id
+    assert check.holds == holds_when(value, threshold), (claim_id, value, threshold)
+    assert check.verdict == ("supported" if holds_when(value, threshold) else "contradicted")
     assert check.verdict == claim.verdict, (
         f"{claim_id}: the figures now say '{check.verdict}' but data/claims.csv says '{claim.verdict}'")
 

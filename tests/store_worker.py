@@ -4,6 +4,7 @@
 
 Prints "ready" once the store is open, waits for a line "go" on stdin, then:
   save START STOP   saves scenarios START..STOP-1 (in that order), one JSON line per acknowledged save
+  decks START STOP  saves decks START..STOP-1 (deck_for(i)) the same way
   loop              saves scenarios 0, 1, 2, ... until killed, one JSON line per acknowledged save
   hold              (duckdb only) holds the file open until stdin closes
 Each JSON line is {"i": i, "id": id, "created": bool}, printed only after save() has returned.
@@ -26,6 +27,10 @@ def settings_for(i: int) -> dict[str, float]:
     return {"export_controls": float(i), "self_reliance": 60.0}
 
 
+def deck_for(i: int) -> tuple[str, list[dict]]:  # same as test_store.deck_for
+    return f"Deck {i}", [{"ref": "preset:Baseline", "title": f"Opening {i}", "notes": f"notes {i}"}]
+
+
 def main(argv: list[str]) -> int:
     kind, target, mode, *rest = argv
     if mode == "hold":
@@ -39,10 +44,13 @@ def main(argv: list[str]) -> int:
     print("ready", flush=True)
     if sys.stdin.readline().strip() != "go":
         return 1
-    numbers = range(int(rest[0]), int(rest[1])) if mode == "save" else itertools.count()
+    numbers = range(int(rest[0]), int(rest[1])) if mode in ("save", "decks") else itertools.count()
     for i in numbers:
-        record, created = store.save(settings_for(i), f"worker scenario {i}", "", MODEL_VERSION, "test-data",
-                                     {"i": i})
+        if mode == "decks":
+            record, created = store.save_deck(*deck_for(i), MODEL_VERSION)
+        else:
+            record, created = store.save(settings_for(i), f"worker scenario {i}", "", MODEL_VERSION, "test-data",
+                                         {"i": i})
         print(json.dumps({"i": i, "id": record.id, "created": created}), flush=True)
     store.close()
     return 0

@@ -26,8 +26,8 @@ import pytest
 from chokepoint import store as store_module
 from chokepoint.store import duckdb_store
 from chokepoint.store import (
-    ID_PATTERN, NAME_MAX, NOTE_MAX, DuckDBStore, InvalidInput, PostgresStore, SavedScenario, Store, StoreError,
-    canonical_settings, clean_name, clean_note, open_store, scenario_id,
+    DECK_STEPS_MAX, ID_PATTERN, NAME_MAX, NOTE_MAX, DeckStep, DuckDBStore, InvalidInput, PostgresStore, SavedDeck,
+    SavedScenario, Store, StoreError, canonical_settings, clean_name, clean_note, deck_id, open_store, scenario_id,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,6 +39,10 @@ HEADLINE = {"2028": {"nvidia_share": 0.1234567890123456789, "us_at_risk": 12.5, 
 
 def settings_for(i: int) -> dict[str, float]:  # same as store_worker.settings_for
     return {"export_controls": float(i), "self_reliance": 60.0}
+
+
+def deck_for(i: int) -> tuple[str, list[dict]]:  # same as store_worker.deck_for
+    return f"Deck {i}", [{"ref": "preset:Baseline", "title": f"Opening {i}", "notes": f"notes {i}"}]
 
 
 @dataclass
@@ -83,8 +87,8 @@ def save(store: Store, i: int, name: str | None = None, note: str = "", model: s
     return store.save(settings_for(i), name or f"scenario {i}", note, model, DATA, {"i": i})
 
 
-def count(backend: Backend) -> int:
-    return backend.sql("SELECT COUNT(*) FROM scenarios")[0][0]
+def count(backend: Backend, table: str = "scenarios") -> int:
+    return backend.sql(f"SELECT COUNT(*) FROM {table}")[0][0]
 
 
 # --- pure functions ------------------------------------------------------------------------------------------
@@ -435,6 +439,144 @@ def test_open_store_chooses_the_backend(backend, tmp_path, monkeypatch):
     opened.close()
 
 
+# --- briefing decks, on each backend ----------------------------------------------------------------------------
+
+def test_deck_save_get_round_trip(store, backend):
+    scenario, _ = save(store, 1)
+    steps = [{"ref": "preset:Baseline", "title": "Where we are", "notes": "Say it slowly\nthen pause"},
+             DeckStep(scenario.id, "Hawkish tools")]
+    deck, created = store.save_deck("  Board briefing ", steps, MODEL)
+    assert created is True and isinstance(deck, SavedDeck)
+    assert deck.title == "Board briefing" and deck.model_version == MODEL
+    assert deck.steps == (DeckStep("preset:Baseline", "Where we are", "Say it slowly\nthen pause"),
+                          DeckStep(scenario.id, "Hawkish tools", ""))
+    assert deck.id == deck_id("Board briefing", list(deck.steps), MODEL) and ID_PATTERN.fullmatch(deck.id)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", deck.created_at)
+    assert store.get_deck(deck.id) == deck
+    again = backend.open()  # a restart reads it back
+    try:
+        assert again.get_deck(deck.id) == deck and [d.id for d in again.list_decks()] == [deck.id]
+    finally:
+        again.close()
+    assert count(backend, "decks") == 1 and count(backend) == 1  # a deck is not a scenario
+
+
+def test_the_same_deck_keeps_the_original(store, backend):
+    first, created = store.save_deck(*deck_for(1), MODEL)
+    again, created_again = store.save_deck(*deck_for(1), MODEL)
+    assert created and not created_again
+    assert again == first  # the original's time too
+    assert count(backend, "decks") == 1
+    # title, a step's title, notes or reference, the order of steps and the model version are all in the id
+    title, steps = deck_for(1)
+    variants = [("Other title", steps), (title, [{**steps[0], "title": "Other"}]),
+                (title, [{**steps[0], "notes": "other"}]), (title, [{**steps[0], "ref": "preset:Other"}]),
+                (title, steps + [{"ref": "preset:x", "title": "Two"}]),
+                (title, [{"ref": "preset:x", "title": "Two"}] + steps)]
+    ids = {first.id}
+    for variant_title, variant_steps in variants:
+        deck, created = store.save_deck(variant_title, variant_steps, MODEL)
+        assert created and deck.id not in ids
+        ids.add(deck.id)
+    other_model, created = store.save_deck(*deck_for(1), "test-model-2")
+    assert created and other_model.id not in ids
+    assert count(backend, "decks") == len(variants) + 2
+
+
+def test_list_decks_newest_first(store):
+    decks = [store.save_deck(*deck_for(i), MODEL)[0] for i in range(3)]
+    listed = store.list_decks()
+    assert [d.id for d in listed] == [d.id for d in reversed(decks)] and listed.skipped == ()
+    assert listed == list(reversed(decks))
+    assert [d.id for d in store.list_decks(limit=2)] == [decks[2].id, decks[1].id]
+    assert store.list_decks(limit=1)[0] == decks[2]
+
+
+def test_a_bad_deck_stores_nothing(store, backend):
+    one = [{"ref": "preset:Baseline", "title": "One"}]
+    for title, steps, model, match in [
+        ("", one, MODEL, "name"),
+        ("\u200b", one, MODEL, "no visible character"),
+        ("x" * (NAME_MAX + 1), one, MODEL, "name must be 1-120"),
+        ("Deck", [], MODEL, "a deck needs 1-12 steps"),
+        ("Deck", one * (DECK_STEPS_MAX + 1), MODEL, "a deck needs 1-12 steps"),
+        ("Deck", "preset:Baseline", MODEL, "a deck needs 1-12 steps"),
+        ("Deck", [{"ref": "not a ref", "title": "One"}], MODEL, "step 1 must name a preset or a saved scenario"),
+        ("Deck", one + [{"ref": "ABCDEFGHIJ", "title": "Two"}], MODEL, "step 2 must name"),
+        ("Deck", [{"ref": "preset:" + "p" * 81, "title": "One"}], MODEL, "step 1 must name"),
+        ("Deck", [{"ref": "preset:x", "title": "  "}], MODEL, "step 1: title must be"),
+        ("Deck", [{"ref": "preset:x", "title": "One", "notes": "n" * (NOTE_MAX + 1)}], MODEL, "note must be"),
+        ("Deck", one, "", "model_version"),
+    ]:
+        with pytest.raises(InvalidInput, match=match):
+            store.save_deck(title, steps, model)
+    assert count(backend, "decks") == 0 and store.list_decks() == []
+    full, created = store.save_deck("x" * NAME_MAX, [{"ref": "preset:x", "title": f"Step {k}", "notes": "n" * NOTE_MAX}
+                                                      for k in range(DECK_STEPS_MAX)], MODEL)
+    assert created and len(store.get_deck(full.id).steps) == DECK_STEPS_MAX
+
+
+@pytest.mark.parametrize("bad_id", ["", "../x", "'; DROP TABLE decks;--", "abcdefghijk", "ABCDEFGHIJ",
+                                    "abcdefgh18", "abcdefghij\n", None, 12345])
+def test_malformed_deck_ids_are_not_found(store, backend, bad_id):
+    deck, _ = store.save_deck(*deck_for(1), MODEL)
+    assert store.get_deck(bad_id) is None
+    assert store.get_deck("aaaaaaaaaa") is None  # well formed, unknown
+    assert store.get_deck(deck.id) == deck and count(backend, "decks") == 1
+
+
+def test_hostile_deck_text_is_stored_verbatim(store, backend):
+    saved = {}
+    for i, text in enumerate(HOSTILE):
+        steps = [{"ref": "preset:" + text[:80], "title": text, "notes": f"{text}\n<b>second</b>; DELETE FROM decks;"}]
+        deck, created = store.save_deck(text, steps, MODEL)
+        assert created
+        saved[deck.id] = text.replace("\u202e", "")  # text-direction controls are removed, nothing else
+    for ident, text in saved.items():
+        deck = store.get_deck(ident)
+        assert deck.title == text and deck.steps[0].title == text
+        assert deck.steps[0].notes == f"{text}\n<b>second</b>; DELETE FROM decks;"
+    assert {d.id: d.title for d in store.list_decks()} == saved
+    assert count(backend, "decks") == len(HOSTILE)
+
+
+def test_threads_saving_the_same_decks(store, backend):
+    def one(k):
+        return k % 8, store.save_deck(*deck_for(k % 8), MODEL)
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        results = list(pool.map(one, range(80)))
+    creators = {}
+    for i, (deck, created) in results:
+        assert deck.title == f"Deck {i}"
+        if created:
+            assert deck.id not in creators, "two threads both created the same deck"
+            creators[deck.id] = deck
+    assert len(creators) == 8
+    assert all(deck == creators[deck.id] for _, (deck, _) in results)  # everyone sees the first save's deck
+    assert count(backend, "decks") == 8 and {d.id: d for d in store.list_decks()} == creators
+
+
+def test_two_processes_saving_overlapping_decks(store, backend):
+    workers = [_start_worker(backend, "decks", "0", "15"), _start_worker(backend, "decks", "5", "20")]
+    for worker in workers:
+        worker.stdin.write("go\n")
+        worker.stdin.flush()
+    results = []
+    for worker in workers:
+        out, err = worker.communicate(timeout=60)
+        assert worker.returncode == 0, err
+        results.extend(json.loads(line) for line in out.splitlines())
+    assert len(results) == 30
+    created = [r["id"] for r in results if r["created"]]
+    assert len(created) == len(set(created)) == 20, "a deck was created twice, or not at all"
+    assert count(backend, "decks") == 20
+    for result in results:
+        deck = store.get_deck(result["id"])
+        title, steps = deck_for(result["i"])
+        assert deck.title == title and deck.steps == (DeckStep(**steps[0]),)
+
+
 # --- failures become StoreError ---------------------------------------------------------------------------------
 
 def test_unreachable_postgres_is_a_store_error_without_credentials():
@@ -632,6 +774,7 @@ def test_a_postgres_account_that_may_only_read_opens_read_only(backend):
     import psycopg
     writer = backend.open()
     record, _ = save(writer, 1)
+    deck, _ = writer.save_deck("Deck", [{"ref": record.id, "title": "One"}], MODEL)
     writer.close()
     role = f"reader_{uuid.uuid4().hex[:8]}"
     schema = dict(parse_qsl(urlsplit(backend.target).query))["options"].split("=", 1)[1]
@@ -645,8 +788,11 @@ def test_a_postgres_account_that_may_only_read_opens_read_only(backend):
         reader = PostgresStore(reader_url)
         assert reader.read_only and "may only read" in reader.read_only_message
         assert reader.get(record.id) == record and [r.id for r in reader.list()] == [record.id]
-        with pytest.raises(store_module.ReadOnlyStore):
-            save(reader, 2)
+        assert reader.get_deck(deck.id) == deck and [d.id for d in reader.list_decks()] == [deck.id]
+        for write in (lambda: save(reader, 2), lambda: reader.archive(record.id),
+                      lambda: reader.save_deck("D2", [{"ref": record.id, "title": "x"}], MODEL)):
+            with pytest.raises(store_module.ReadOnlyStore, match="read-only .*may only read"):
+                write()
         reader.close()
     finally:
         with psycopg.connect(backend.target, autocommit=True) as connection:

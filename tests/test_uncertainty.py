@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chokepoint import uncertainty as unc
-from chokepoint.engine import US_FIRMS, Metrics, Result, parameter_arrays, run_scenario, simulate, stack_runs
+from chokepoint.engine import US_FIRMS, Result, parameter_arrays, run_scenario, simulate, stack_runs
 from chokepoint.formatting import number
 from chokepoint.params import YEARS, Scenario, ScenarioError, preset_scenario
 
@@ -40,18 +40,42 @@ def key_bands(table):
     return table.merge(keys, on=["metric", "entity"])
 
 
-# --------------------------------------------------------------------------------------------- metrics
+# ------------------------------------------------------------------------------------------- band rows
 
-@pytest.mark.parametrize("ec,sr", [(25, 90), (0, 0), (100, 100), (63.5, 17)])
-def test_metrics_reproduce_the_tidy_table_exactly(inputs, ec, sr):
-    result = run_scenario(Scenario.create(ec, sr, inputs=inputs), inputs)
-    tidy = result.tidy()
-    metrics = Metrics(result.raw, inputs, 1)
-    assert [(m, e) for m, e, _ in metrics.catalogue] == list(dict.fromkeys(zip(tidy.metric, tidy.entity)))
-    for row in tidy.itertuples():
-        value = metrics.get(row.metric, row.entity)[0, row.year - YEARS[0]]
-        assert value == row.value or (np.isnan(value) and np.isnan(row.value)), row
-        assert metrics.units_of[(row.metric, row.entity)] == row.unit
+def plain_tidy(scenario, inputs, params=None):
+    """The tidy table of one plain engine run (4 rows: the scenario and its counterfactuals) at `params`
+    (default: the parameter defaults plus the scenario's overrides); no code from chokepoint.uncertainty."""
+    params = params or {k: v[0] for k, v in parameter_arrays(inputs, dict(scenario.overrides), 1).items()}
+    arrays = {name: np.full(4, float(value)) for name, value in params.items()}
+    return Result(scenario, simulate(stack_runs(scenario, inputs), arrays, inputs), inputs).tidy()
+
+
+@pytest.mark.parametrize("ec,sr,condition", [(25, 90, True), (63.5, 17, False), (100, 100, True)])
+def test_every_band_row_is_a_quantile_of_separate_engine_runs(inputs, ec, sr, condition):
+    """Each draw run on its own through the plain engine, and each row of the band table recomputed by hand:
+    the value is the deterministic run's, the quantiles that row's (weighted) quantiles over the separate runs.
+    Catches a band taken from the wrong row, year, draw or run block, or a wrong interpolation."""
+    scenario = Scenario.create(ec, sr, inputs=inputs)
+    draws = unc.run_draws(scenario, inputs, 40, seed=5, condition=condition)
+    assert draws.conditioned == condition
+    central = plain_tidy(scenario, inputs)
+    runs = [plain_tidy(scenario, inputs, {name: v[k] for name, v in draws.params.items()}) for k in range(40)]
+    per_draw = np.stack([run.value.to_numpy() for run in runs], axis=1)  # (rows, draws)
+    table = unc.band_table(draws)
+    columns = ["year", "metric", "entity", "unit"]
+    pd.testing.assert_frame_equal(table[columns], central[columns])
+    np.testing.assert_array_equal(table.value.to_numpy(), central.value.to_numpy())
+    if condition:
+        weights = draws.weights
+        assert weights.std() > 0 and draws.effective > 3
+        expected = np.array([[reference_weighted_quantile(row, weights, q) for q in unc.QUANTILES]
+                             for row in per_draw])
+    else:
+        expected = np.percentile(per_draw, unc.QUANTILES, axis=1).T
+    expected[np.isnan(per_draw).any(axis=1)] = np.nan  # a row with an empty draw has no band
+    got = table[list(unc.QUANTILE_COLUMNS)].to_numpy(float)
+    assert np.isfinite(expected).sum() > 0.9 * expected.size
+    np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12)
 
 
 def test_band_table_has_the_required_rows_and_ordered_quantiles(inputs):

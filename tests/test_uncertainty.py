@@ -6,7 +6,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chokepoint import uncertainty as unc
-from chokepoint.engine import US_FIRMS, Result, parameter_arrays, run_scenario, simulate, stack_runs
+from chokepoint.engine import (US_FIRMS, LeverPaths, Result, lever_paths, parameter_arrays, run_scenario, simulate,
+                               stack_runs, year_index)
 from chokepoint.formatting import number
 from chokepoint.params import YEARS, Scenario, ScenarioError, preset_scenario
 
@@ -535,18 +536,40 @@ def test_drivers_reject_unknown_outputs(inputs, args, reason):
 
 # ----------------------------------------------------------------------------------------- attribution
 
+def plain_revenue(scenario, inputs, company, year, controls_off, push_off):
+    """A company's China revenue (USD bn) in one plain engine run of its own, with US controls and/or China's
+    push switched off in every year (engine.lever_paths); no code from chokepoint.uncertainty."""
+    paths = lever_paths(scenario, inputs, controls_off=controls_off, push_off=push_off)
+    raw = simulate(LeverPaths(**{k: v[None] for k, v in paths.items()}),
+                   parameter_arrays(inputs, dict(scenario.overrides), 1), inputs)
+    return raw["revenue"][company][0, year_index(year)] / 1e9
+
+
 @SETTINGS
 @given(ec=levers, sr=levers, reaction=st.sampled_from([0.0, 50.0]), company=st.sampled_from(COMPANIES),
        year=st.sampled_from(YEARS))
-def test_attribution_parts_sum_to_the_total(inputs, ec, sr, reaction, company, year):
+def test_attribution_parts_are_differences_of_separate_counterfactual_runs(inputs, ec, sr, reaction, company,
+                                                                           year):
+    """Each part against four separate engine runs: the scenario, controls off, push off, both off. The
+    interaction is checked as its own second difference (controls off + push off - scenario - both off), not
+    as what the other parts leave over."""
     scenario = Scenario.create(ec, sr, {"reaction": reaction}, inputs=inputs)
     parts = unc.attribution(scenario, inputs, company, year)
-    assert parts["us_controls_alone"] + parts["china_policy_alone"] + parts["interaction"] == pytest.approx(
-        parts["total"], abs=1e-9)
+    run = {(c, p): plain_revenue(scenario, inputs, company, year, c, p) for c in (False, True) for p in (False, True)}
+    scen, controls_off, push_off, both_off = run[False, False], run[True, False], run[False, True], run[True, True]
+    expected = dict(total=both_off - scen, us_controls_alone=both_off - push_off,
+                    china_policy_alone=both_off - controls_off,
+                    interaction=controls_off + push_off - scen - both_off,
+                    scenario_revenue=scen, counterfactual_revenue=both_off)
+    for key, value in expected.items():
+        assert parts[key] == pytest.approx(value, abs=1e-9), key
+    # the tidy table's Shapley split gives each lever its part alone plus half the interaction
     tidy = run_scenario(scenario, inputs).tidy()
     assert parts["total"] == pytest.approx(pick(tidy, "revenue_at_risk_usd_bn", company, year).value, abs=1e-9)
-    assert parts["scenario_revenue"] == pytest.approx(pick(tidy, "china_revenue_usd_bn", company, year).value,
-                                                      abs=1e-9)
+    for part, metric in (("us_controls_alone", "revenue_at_risk_us_controls_usd_bn"),
+                         ("china_policy_alone", "revenue_at_risk_china_policy_usd_bn")):
+        assert parts[part] + 0.5 * parts["interaction"] == pytest.approx(pick(tidy, metric, company, year).value,
+                                                                         abs=1e-9), part
 
 
 def test_attribution_with_no_policy_is_near_zero(inputs):

@@ -8,8 +8,8 @@ import time
 from pathlib import Path
 
 from chokepoint.data import build_database, data_dir_from_env
-from chokepoint.engine import run_scenario
-from chokepoint.params import Scenario, load_model_inputs
+from chokepoint.engine import load_model_inputs, run_scenario
+from chokepoint.params import Scenario
 
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -175,3 +175,34 @@ def band_rows(name: str, draws) -> list[dict]:
             p5, p25, p75, p95 = (float(q) for q in draws.quantiles(metric, entity, year, (5, 25, 75, 95)))
             rows.append({"year": year, "entity": entity, "p5": p5, "p25": p25, "p75": p75, "p95": p95})
     return rows
+
+
+# ------------------------------------------------------------------------------ charts drawn from a table
+# Charts whose rows are not one scenario's run (several scenarios, the draws' drivers, a company's attribution,
+# the filings): built whole each time, from the frame the page gives. Titles take the same {placeholders}.
+
+@dataclass(frozen=True)
+class TableChart:
+    name: str
+    title: str
+    build: Callable[..., object]  # (frame, title) -> chart
+
+
+TABLE_CHARTS: dict[str, TableChart] = {chart.name: chart for chart in (
+    TableChart("comparison", "{what}", lambda frame, title, unit: _charts().comparison_chart(
+        frame, title=title, y_title="Share (%)", unit=unit)),
+    TableChart("tornado", "{output}, {year}: output with each parameter at its P5 and P95 (conditioned draws)",
+               lambda frame, title, unit, output: _charts().tornado_chart(frame, title=title, x_title=output,
+                                                                           unit=unit)),
+    TableChart("waterfall", "{company}: China revenue at risk in {year} (USD bn)",
+               lambda frame, title: _charts().waterfall_chart(frame, title=title)),
+    TableChart("reported_share", "Reported China share of revenue (filings and press)",
+               lambda frame, title: _charts().reported_history_chart(
+                   frame, title=title, y_title="China share of revenue (%)", unit=FRACTION)),
+)}
+
+
+def table_spec(name: str, frame: pd.DataFrame, *, title_args: dict | None = None, **options) -> dict:
+    """The Vega-Lite spec of a table chart: its title filled from `title_args`, `options` passed to its builder."""
+    chart = TABLE_CHARTS[name]
+    return _charts().spec(chart.build(frame, chart.title.format(**(title_args or {})), **options))

@@ -7,9 +7,9 @@ import math
 import sys
 
 from chokepoint.data import DataError, get_database, run_query
-from chokepoint.engine import run_scenario
+from chokepoint.engine import load_model_inputs, run_scenario
 from chokepoint.formatting import YEARS
-from chokepoint.params import ScenarioError, load_model_inputs, preset_scenario, scenario_from_settings
+from chokepoint.params import ScenarioError, preset_scenario, scenario_from_settings
 from chokepoint.uncertainty import MAX_DRAWS, QUANTILE_COLUMNS, SEEK_LEVERS, band_table, drivers, run_draws, seek
 from chokepoint.uncertainty import calibration as calibration_targets_of  # `calibration` names a table below
 from chokepoint.validation import validation_table

@@ -24,7 +24,8 @@ import numpy as np
 import pandas as pd
 
 from chokepoint.formatting import FIRST_LEVER_YEAR, HISTORY_YEARS, YEARS
-from chokepoint.params import ADVANCED_LEVERS, ModelInputs, Scenario, ScenarioError
+from chokepoint.data import Database, DataError
+from chokepoint.params import ADVANCED_LEVERS, ModelInputs, Scenario, ScenarioError, read_model_inputs
 
 VENDORS = ("Nvidia", "AMD", "Huawei", "Cambricon", "Other domestic")
 SHARE_ENTITIES = VENDORS + ("Grey market",)
@@ -685,3 +686,40 @@ def unknown_metric(metric, entity, catalogue) -> str:
         return f"unknown metric {metric!r}; known: {', '.join(metrics)}"
     entities = [e for m, e, _ in catalogue if m == metric]
     return f"unknown entity {entity!r} for {metric}; known: {', '.join(entities)}"
+
+
+# ------------------------------------------------------------------------------------------------ loading
+
+def load_model_inputs(database: Database | None = None) -> ModelInputs:
+    """The model's inputs from data/ (params.read_model_inputs), checked against the model itself."""
+    return check_inputs(read_model_inputs(database))
+
+
+def check_inputs(inputs: ModelInputs) -> ModelInputs:
+    """Run the default scenario once (~2 ms): a parameter or company the engine needs but data/ lacks then
+    stops the load with its name, like any other data problem, not later as a KeyError in a page."""
+    try:
+        result = run_scenario(Scenario.create(inputs=inputs), inputs)
+        result.tidy()
+    except KeyError as exc:
+        raise DataError(f"data/ has no row for {exc.args[0]!r}, which the model needs (data/parameters.csv or "
+                        "data/company_baseline.csv)") from None
+    # The 2024 accounts: smuggled chips are part of the 2024 spend, and the captive segment is part of
+    # domestic vendors' 2024 sales; defaults that break either cannot be calibrated.
+    p = inputs.defaults()
+    grey = p["grey_units_2024_k"] * p["price_grey_usd_k"] / 1e3
+    if grey >= p["budget_2024_usd_bn"]:
+        raise DataError(f"data/parameters.csv: smuggled chips in 2024 (grey_units_2024_k x price_grey_usd_k = "
+                        f"${grey:.1f}B) exceed the whole 2024 spend (budget_2024_usd_bn = ${p['budget_2024_usd_bn']:g}B)")
+    shares = [p[f"base_share_{v}_2024"] for v in ("nvidia", "amd", "huawei", "cambricon", "other")]
+    domestic = sum(shares[2:]) / sum(shares) * (p["budget_2024_usd_bn"] - grey)
+    captive = p["budget_2024_usd_bn"] * (p["captive_floor"] + p["mandate_ratio"] * (inputs.history[YEARS[0]][0]["self_reliance"] / 100) ** 2)
+    if captive > domestic:
+        raise DataError(f"data/parameters.csv: the 2024 captive segment (${captive:.1f}B from captive_floor and "
+                        f"mandate_ratio) exceeds domestic vendors' 2024 sales (${domestic:.1f}B from the base shares)")
+    raw = result.raw
+    gap = np.abs(raw["budget"] - raw["value"].sum(axis=2) - raw["grey_value"] - raw["unmet"]).max()
+    if gap > 1e-3:
+        raise DataError(f"data/: the default scenario's accounts do not add up (gap ${gap / 1e9:.3f}B): check "
+                        "data/parameters.csv")
+    return inputs

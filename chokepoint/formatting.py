@@ -36,7 +36,8 @@ def _significant(value: float, digits: int) -> str:
     rounded = round(value, places)
     if rounded and int(math.floor(math.log10(abs(rounded)))) != int(math.floor(math.log10(abs(value)))):
         places -= 1  # 9.996 -> 10.0, not 10.00
-    return f"{rounded:,.{max(places, 0)}f}"
+    text = f"{rounded:,.{max(places, 0)}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text  # prose: "5%", "$50B", not "5.00%"
 
 
 def number(value: float, unit: str, *, signed: bool = False, digits: int | None = None,

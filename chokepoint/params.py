@@ -136,7 +136,9 @@ def text(value) -> str:
     return "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
 
 
-def load_model_inputs(database: Database | None = None) -> ModelInputs:
+def read_model_inputs(database: Database | None = None) -> ModelInputs:
+    """The model's inputs from data/, each row checked. The engine's load_model_inputs also runs the default
+    scenario once to check that nothing the model needs is missing: use that one."""
     database = database or get_database()
     params = {}
     for row in run_query("model_parameters", database).itertuples(index=False):
@@ -215,39 +217,7 @@ def load_model_inputs(database: Database | None = None) -> ModelInputs:
         base_years={r.company: int(r.base_calendar_year) for r in baseline.itertuples(index=False)},
         equipment_makers=companies("Equipment maker"),
     )
-    _check_complete(inputs)
     return inputs
-
-
-def _check_complete(inputs: ModelInputs) -> None:
-    """Run the default scenario once (~2 ms): a parameter or company the engine needs but data/ lacks then
-    stops the load with its name, like any other data problem, not later as a KeyError in a page."""
-    from chokepoint.engine import run_scenario  # the engine imports this module
-
-    try:
-        result = run_scenario(Scenario.create(inputs=inputs), inputs)
-        result.tidy()
-    except KeyError as exc:
-        raise DataError(f"data/ has no row for {exc.args[0]!r}, which the model needs (data/parameters.csv or "
-                        "data/company_baseline.csv)") from None
-    # The 2024 accounts: smuggled chips are part of the 2024 spend, and the captive segment is part of
-    # domestic vendors' 2024 sales; defaults that break either cannot be calibrated.
-    p = inputs.defaults()
-    grey = p["grey_units_2024_k"] * p["price_grey_usd_k"] / 1e3
-    if grey >= p["budget_2024_usd_bn"]:
-        raise DataError(f"data/parameters.csv: smuggled chips in 2024 (grey_units_2024_k x price_grey_usd_k = "
-                        f"${grey:.1f}B) exceed the whole 2024 spend (budget_2024_usd_bn = ${p['budget_2024_usd_bn']:g}B)")
-    shares = [p[f"base_share_{v}_2024"] for v in ("nvidia", "amd", "huawei", "cambricon", "other")]
-    domestic = sum(shares[2:]) / sum(shares) * (p["budget_2024_usd_bn"] - grey)
-    captive = p["budget_2024_usd_bn"] * (p["captive_floor"] + p["mandate_ratio"] * (inputs.history[YEARS[0]][0]["self_reliance"] / 100) ** 2)
-    if captive > domestic:
-        raise DataError(f"data/parameters.csv: the 2024 captive segment (${captive:.1f}B from captive_floor and "
-                        f"mandate_ratio) exceeds domestic vendors' 2024 sales (${domestic:.1f}B from the base shares)")
-    raw = result.raw
-    gap = np.abs(raw["budget"] - raw["value"].sum(axis=2) - raw["grey_value"] - raw["unmet"]).max()
-    if gap > 1e-3:
-        raise DataError(f"data/: the default scenario's accounts do not add up (gap ${gap / 1e9:.3f}B): check "
-                        "data/parameters.csv")
 
 
 def _number(name: str, value, low: float, high: float) -> float:

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from chokepoint.engine import EQUIPMENT_MAKERS, SHARE_ENTITIES, TIDY_COLUMNS, US_FIRMS, rung_levels
-from chokepoint.formatting import FRACTION, LEVER_YEARS, HISTORY_YEARS, PERCENT, USD_BN, YEARS, number
+from chokepoint.formatting import FRACTION, HISTORY_YEARS, LEVER_YEARS, PERCENT, UNITS, USD_BN, YEARS, number
 
 MODEL_SOURCE = "Chokepoint model (scenario run)"
 
@@ -261,3 +261,128 @@ def ladder(inputs) -> list[dict]:
             rows.append({"lever": lever, "rung": value, "regime": label, "imposes": imposes,
                          "source_ids": tuple(sources)})
     return rows
+
+
+# ------------------------------------------------------------------------------------- page-level tables
+
+def units_takeaway(run: Run, year: int) -> str:
+    nvidia, huawei = run.value("china_units", "Nvidia", year), run.value("china_units", "Huawei", year)
+    return (f"By units, cheaper domestic parts count for more: in {year} Huawei ships {number(huawei, UNITS)} "
+            f"against Nvidia's {number(nvidia, UNITS)}. IDC's 2025 unit shares (markers) likely count gaming and "
+            "workstation cards too.")
+
+
+def unmet_takeaway(run: Run, year: int) -> str:
+    unmet = run.value("china_unmet_demand_usd_bn", "All", year)
+    return f"In {year}, {number(unmet, USD_BN)} of China's desired AI-chip spend finds no legal supplier."
+
+
+SUPPLY_METRICS = ("advanced_wafers_kwpm", "domestic_yield", "domestic_logic_capacity_units",
+                  "domestic_hbm_capacity_units", "china_units")
+SUPPLY_ENTITIES = ("SMIC", "Domestic (all)", "Huawei", "Cambricon", "Other domestic")
+
+
+def supply_table(run: Run) -> pd.DataFrame:
+    """The supply chain's numbers, one row per metric and entity, one column per year."""
+    tidy = run.tidy
+    table = tidy[tidy.metric.isin(SUPPLY_METRICS) & tidy.entity.isin(SUPPLY_ENTITIES)]
+    wide = table.pivot_table(index=["metric", "entity", "unit"], columns="year", values="value").reset_index()
+    wide.columns = [str(c) for c in wide.columns]
+    return wide
+
+
+# The outputs a reader can ask the Uncertainty page about: label -> (metric, entity, unit).
+OUTPUTS = {
+    "Nvidia's share of China's market": ("china_share_value", "Nvidia", FRACTION),
+    "Domestic vendors' share of China's market": ("domestic_share_value", "Domestic (all)", FRACTION),
+    "Huawei units sold in China": ("china_units", "Huawei", UNITS),
+    "Nvidia's China revenue": ("china_revenue_usd_bn", "Nvidia", USD_BN),
+    "Nvidia's China revenue at risk": ("revenue_at_risk_usd_bn", "Nvidia", USD_BN),
+    "China's unmet demand": ("china_unmet_demand_usd_bn", "All", USD_BN),
+}
+# What a goal-seek target can sensibly be, by unit (shares as fractions, money in USD bn, units as counts).
+SEEK_TARGET_RANGE = {FRACTION: (0.0, 1.0), USD_BN: (0.0, 10_000.0), UNITS: (0.0, 1e9)}
+
+
+def seek_target_problem(goal: str, target: float) -> str | None:
+    """Why a goal-seek target makes no sense for this output (None: it does). The field takes any number."""
+    unit = OUTPUTS[goal][2]
+    low, high = SEEK_TARGET_RANGE[unit]
+    if low <= target <= high:
+        return None
+    return (f"A target for {goal.lower()} must be between {low:g} and {high:g} "
+            f"({'a fraction' if unit == FRACTION else unit}); {target:g} is outside it.")
+
+
+def driver_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """The drivers table as the tornado draws it: each label with its basis, and judgment told apart."""
+    rows = table.copy()
+    rows["judgment"] = ["judgment" if b == "judgment" else "sourced or calibrated" for b in rows.basis]
+    rows["label"] = [f"{label} ({'judgment' if b == 'judgment' else b})" for label, b in zip(rows.label, rows.basis)]
+    return rows
+
+
+def drivers_takeaway(rows: pd.DataFrame, output: str, year: int) -> str:
+    top, unit = rows.iloc[0], OUTPUTS[output][2]
+    return (f"{top.label.split(' (')[0]} moves “{output}” the most in {year}: from {number(top.output_low, unit)} at "
+            f"its P5 to {number(top.output_high, unit)} at its P95 (default: {number(top.output_default, unit)}). "
+            "Orange bars are judgment parameters.")
+
+
+def waterfall_rows(parts: dict) -> list[dict]:
+    """Revenue at risk split into US controls alone, China's policy alone and their interaction, as steps."""
+    rows, running = [], 0.0
+    for name, key, kind in (("US controls alone", "us_controls_alone", "Due to US controls"),
+                            ("China's policy alone", "china_policy_alone", "Due to China's policy"),
+                            ("Interaction", "interaction", "Interaction")):
+        rows.append({"step": name, "start": running, "end": running + parts[key], "value": parts[key], "kind": kind})
+        running += parts[key]
+    rows.append({"step": "Total at risk", "start": 0.0, "end": parts["total"], "value": parts["total"], "kind": "Total"})
+    return rows
+
+
+def attribution_takeaway(company: str, parts: dict, year: int) -> str:
+    return (f"of {company}'s {number(parts['total'], USD_BN)} at risk in {year}, US controls alone account for "
+            f"{number(parts['us_controls_alone'], USD_BN)}, China's policy alone for "
+            f"{number(parts['china_policy_alone'], USD_BN)}, and their interaction for "
+            f"{number(parts['interaction'], USD_BN, signed=True)}.")
+
+
+# ------------------------------------------------------------------------------------------- comparing
+
+COMPARED = (("china_share_value", "Nvidia", "Nvidia's share of China's AI-chip spend", FRACTION),
+            ("domestic_share_value", "Domestic (all)", "Domestic vendors' share of China's AI-chip spend", FRACTION))
+
+
+def differing_inputs(labels: list[str], settings: list[dict]) -> pd.DataFrame:
+    """The inputs that differ between scenarios (rows) by scenario (columns); empty when none do."""
+    names = sorted(set().union(*settings))
+    differ = [name for name in names
+              if len({round(s.get(name, float("nan")), 9) if name in s else None for s in settings}) > 1]
+    return pd.DataFrame({label: [str(s.get(name, "default")) for name in differ]
+                         for label, s in zip(labels, settings)}, index=differ)
+
+
+def headline_comparison(labels: list[str], runs: list[Run], year: int) -> pd.DataFrame:
+    """The headline numbers of each scenario in one year, with the change against the first."""
+    rows = []
+    for key, (label, unit) in HEADLINE_LABELS.items():
+        values = [headline_values(run, (year,))[str(year)][key] for run in runs]
+        row = {"number": label}
+        for i, (name, value) in enumerate(zip(labels, values)):
+            row[name] = number(value, unit)
+            if i:
+                row[f"{name} − first"] = number(value - values[0], unit, signed=True)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def comparison_records(labels: list[str], runs: list[Run], metric: str, entity: str) -> list[dict]:
+    return [{"year": p["year"], "scenario": label, "value": p["value"]}
+            for label, run in zip(labels, runs) for p in run.points(metric, [entity])]
+
+
+def comparison_takeaway(labels: list[str], runs: list[Run], metric: str, entity: str, unit: str, year: int) -> str:
+    """`labels` are shown as given: escape user text before calling."""
+    return f"in {year}, " + "; ".join(f"{label}: {number(run.value(metric, entity, year), unit)}"
+                                      for label, run in zip(labels, runs)) + "."

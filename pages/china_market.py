@@ -3,7 +3,7 @@ import streamlit as st
 
 from chokepoint import views
 from chokepoint.ui import resources, shell
-from chokepoint.formatting import HISTORY_YEARS, number
+from chokepoint.formatting import HISTORY_YEARS
 
 context = shell.page_context()
 run = resources.results(context.settings)
@@ -23,16 +23,9 @@ by_value, by_units, sold = st.tabs(["Share by value", "Share by units", "Units s
 with by_value:
     shell.chart("shares_value", context, views.share_takeaway(run, context.year))
 with by_units:
-    nvidia = views.value_at(run, "china_units", "Nvidia", context.year)
-    huawei = views.value_at(run, "china_units", "Huawei", context.year)
-    shell.chart("shares_units", context,
-                f"By units, cheaper domestic parts count for more: in {context.year} Huawei ships "
-                f"{number(huawei, 'units')} against Nvidia's {number(nvidia, 'units')}. "
-                "IDC's 2025 unit shares (markers) likely count gaming and workstation cards too.")
+    shell.chart("shares_units", context, views.units_takeaway(run, context.year))
 with sold:
-    unmet = views.value_at(run, "china_unmet_demand_usd_bn", "All", context.year)
-    shell.chart("units", context,
-                f"In {context.year}, {number(unmet, 'USD bn')} of China's desired AI-chip spend finds no legal supplier.")
+    shell.chart("units", context, views.unmet_takeaway(run, context.year))
 
 st.subheader("Policy events")
 events = resources.table("policy_events")

@@ -15,11 +15,5 @@ st.markdown("Domestic accelerators are limited by SMIC's advanced-node wafers, g
 shell.scenario_caption(context)
 shell.chart("supply", context, views.supply_takeaway(run, context.year))
 
-metrics = ["advanced_wafers_kwpm", "domestic_yield", "domestic_logic_capacity_units", "domestic_hbm_capacity_units",
-           "china_units"]
-table = run.tidy[run.tidy.metric.isin(metrics) & run.tidy.entity.isin(["SMIC", "Domestic (all)", "Huawei", "Cambricon",
-                                                            "Other domestic"])]
 st.subheader("Supply chain numbers")
-wide = table.pivot_table(index=["metric", "entity", "unit"], columns="year", values="value").reset_index()
-wide.columns = [str(c) for c in wide.columns]
-st.dataframe(wide, hide_index=True, width="stretch")
+st.dataframe(views.supply_table(run), hide_index=True, width="stretch")

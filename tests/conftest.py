@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from chokepoint.data import DEFAULT_DATA_DIR, get_database
-from chokepoint.params import load_model_inputs
+from chokepoint.engine import load_model_inputs
 from chokepoint.store import DuckDBStore
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -10,8 +10,8 @@ import pytest
 
 from chokepoint import claims, formatting, systems
 from chokepoint.data import DEFAULT_DATA_DIR, DataError, build_database, run_query
-from chokepoint.engine import run_scenario
-from chokepoint.params import Scenario, load_model_inputs
+from chokepoint.engine import load_model_inputs, run_scenario
+from chokepoint.params import Scenario
 from chokepoint.uncertainty import odds_text, seek
 from chokepoint.views import Run
 

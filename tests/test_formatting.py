@@ -12,7 +12,8 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.mark.parametrize("value,unit,kwargs,expected", [
     (0.41, "fraction", {}, "41.0%"), (0.4123, "fraction", {"digits": 2}, "41%"),
     (0.015, "fraction", {"signed": True}, "+1.5 pts"), (-0.0001, "fraction", {"signed": True}, "0.0 pts"),
-    (10.34, "USD bn", {}, "$10.3B"), (50, "USD bn", {"digits": 3}, "$50.0B"), (9.996, "USD bn", {"digits": 3}, "$10.0B"),
+    (10.34, "USD bn", {}, "$10.3B"), (50, "USD bn", {"digits": 3}, "$50B"), (9.996, "USD bn", {"digits": 3}, "$10B"), (5.028, "USD bn", {"digits": 4}, "$5.028B"),
+    (0.05, "fraction", {"digits": 3}, "5%"), (1234.5, "USD bn", {"digits": 3}, "$1,230B"),
     (-1.25, "USD bn", {"signed": True}, "-$1.2B"), (0.4, "USD bn", {"signed": True}, "+$0.4B"),
     (1.24e6, "units", {}, "1.24M"), (812_000, "units", {}, "812k"), (-2_400.0, "units", {"signed": True}, "-2k"),
     (12, "pct", {}, "12.0%"), (12, "percent", {}, "12.0%"), (float("nan"), "USD bn", {}, "n/a"),

@@ -6,7 +6,7 @@ import sys
 import pytest
 
 from chokepoint.data import SCHEMAS, DataError, build_database, run_query
-from chokepoint.params import load_model_inputs
+from chokepoint.engine import load_model_inputs
 
 
 def rewrite(path, mutate):

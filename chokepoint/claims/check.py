@@ -11,7 +11,8 @@ from chokepoint.claims.grid import Condition, lever_grid
 from chokepoint.claims.links import LEVERS, LINK_YEARS
 from chokepoint.claims.odds import Draws, Odds, figure_odds, threshold_odds
 from chokepoint.data import Database, DataError, get_database, run_query
-from chokepoint.params import HEADLINE_LEVERS, ModelInputs, load_model_inputs, text
+from chokepoint.engine import load_model_inputs
+from chokepoint.params import HEADLINE_LEVERS, ModelInputs, text
 from chokepoint.uncertainty import check_metric
 
 

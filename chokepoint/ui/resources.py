@@ -10,19 +10,11 @@ import streamlit as st
 
 from chokepoint import catalogue, specs, views
 from chokepoint.data import Database, get_database, run_query
-from chokepoint.engine import run_scenario
-from chokepoint.params import (ModelInputs, Scenario, load_model_inputs, scenario_from_settings,
-                               text)
+from chokepoint.engine import load_model_inputs, run_scenario
+from chokepoint.params import ModelInputs, Scenario, scenario_from_settings, text
 from chokepoint.validation import validation_table
 
 Settings = tuple[tuple[str, float], ...]
-
-
-def _charts():
-    """The Altair chart builders, imported on first use: a server whose chart templates are on disk draws
-    the landing page without paying ~0.2 s to import Altair (see chokepoint/specs.py)."""
-    from chokepoint import charts
-    return charts
 
 
 @st.cache_resource(show_spinner=False)
@@ -145,9 +137,7 @@ def reported_china_share() -> tuple[dict, pd.DataFrame]:
     shares["source"] = [cite(s) for s in shares.source_id]
     shares = shares.sort_values(["company", "calendar_year"]).drop_duplicates(["company", "calendar_year"])
     frame = shares[["calendar_year", "company", "value", "fiscal_year", "status", "source"]].reset_index(drop=True)
-    spec = _charts().spec(_charts().reported_history_chart(
-        frame.assign(value=frame.value / 100.0), title="Reported China share of revenue (filings and press)",
-        y_title="China share of revenue (%)", unit="fraction"))
+    spec = catalogue.table_spec("reported_share", frame.assign(value=frame.value / 100.0))
     gaps = history[(history.metric == "china_revenue") & (history.status == "gap")]
     return spec, gaps[["company", "fiscal_year", "note"]].reset_index(drop=True)
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from collections import Counter
 from contextlib import contextmanager
 from contextvars import ContextVar
 from urllib.parse import urlencode, urlsplit
@@ -10,7 +11,7 @@ import streamlit as st
 
 from chokepoint import MODEL_VERSION, safetext, views
 from chokepoint.migrations import migrate
-from chokepoint.params import HEADLINE_LEVERS, ModelInputs, Scenario, scenario_from_settings
+from chokepoint.params import HEADLINE_LEVERS, ModelInputs, Scenario, preset_scenario, scenario_from_settings
 from chokepoint.store import (ID_PATTERN, NAME_MAX, NOTE_MAX, DamagedRecord, InvalidInput, SavedScenario,
                               StoreError, canonical_settings, removal_message)
 from chokepoint.ui import resources
@@ -273,3 +274,27 @@ def banner(saved: SavedScenario | None, modified_from: SavedScenario | None, not
                    f"recomputed with model {MODEL_VERSION} / data {inputs.data_version}.{note} Saved and current "
                    "headline numbers side by side:", icon=":material/history:")
         st.dataframe(rows, hide_index=True, width="stretch")
+
+
+def scenario_choices(inputs: ModelInputs) -> tuple[dict[str, tuple[str, Scenario]], int, str | None]:
+    """Every scenario that can be compared: presets and saved ones, archived included, each under today's model
+    (token -> (label, scenario)); how many damaged records were left out; a problem reading the store."""
+    options: dict[str, tuple[str, Scenario]] = {
+        f"preset:{name}": (f"{name} (preset)", preset_scenario(name, inputs)) for name in inputs.presets}
+    problem = None
+    try:
+        records = store().list(include_archived=True)
+    except StoreError as exc:
+        problem, records = f"Saved scenarios cannot be read right now: {plain(exc)}", []
+    for record in records:
+        try:
+            scenario, _ = scenario_of(record, inputs)  # saved under an older model: migrated, as when opened
+        except ValueError:
+            continue  # inputs no longer valid for this model: it still opens on its own page
+        options[record.id] = (f"{record.name} (saved {record.created_at[:10]})", scenario)
+    # Two scenarios saved under one name on one day would share a label, and the label names their column and
+    # their line: one would vanish and the changes be computed against the wrong one. Such labels carry the id.
+    repeated = Counter(label for label, _ in options.values())
+    options = {token: (f"{label} · {token}" if repeated[label] > 1 else label, scenario)
+               for token, (label, scenario) in options.items()}
+    return options, len(getattr(records, "skipped", ())), problem

@@ -96,7 +96,7 @@ def test_seek_prints_the_value_and_a_sentence():
     assert float(lines[1].split()[1]) >= 4.5
     low, high = (float(v) for v in lines[2].removeprefix("band: ").split())
     assert 0 <= low <= float(lines[0].split()[1]) <= high <= 100
-    assert "Nvidia's China revenue in 2028 is above $4.50B" in lines[3]
+    assert "Nvidia's China revenue in 2028 is above $4.5B" in lines[3]
     assert f"between {low:g} and {high:g} (P5–P95)" in lines[3]
 
 

@@ -430,14 +430,14 @@ def test_bad_draw_arguments_raise_one_clear_error(inputs, kwargs, reason):
 def test_probability_sentence_rounds_to_tenths_and_says_all_or_none_only_when_true(hits, lead):
     values = np.r_[np.full(hits, 0.1), np.full(1000 - hits, 0.3)]
     sentence = unc.probability_sentence(values, 0.2, True, "Nvidia's share of China's market", 2028, "fraction")
-    assert sentence == f"{lead} Nvidia's share of China's market in 2028 is below 20.0%."
+    assert sentence == f"{lead} Nvidia's share of China's market in 2028 is below 20%."
 
 
 def test_probability_sentence_formats_units():
     above = unc.probability_sentence(np.array([2e6, 5e5]), 1e6, False, "Huawei's output", 2027, "units")
-    assert above == "In 5 of 10 draws Huawei's output in 2027 is above 1.00M."
+    assert above == "In 5 of 10 draws Huawei's output in 2027 is above 1M."
     money = unc.probability_sentence(np.array([60.0, 70.0]), 50, False, "unmet demand", 2030, "USD bn")
-    assert money == "In all draws unmet demand in 2030 is above $50.0B."
+    assert money == "In all draws unmet demand in 2030 is above $50B."
 
 
 def test_headline_probabilities_one_sentence_each(inputs):
@@ -446,8 +446,8 @@ def test_headline_probabilities_one_sentence_each(inputs):
     sentences = unc.headline_probabilities(draws, 2028)
     assert len(sentences) == len(unc.HEADLINE_THRESHOLDS) == 5
     assert all(s.startswith("In ") and "2028" in s and s.endswith(".") for s in sentences)
-    assert "below 20.0%" in sentences[0] and "above 50.0%" in sentences[1] and "above 1.00M" in sentences[2]
-    assert "the central estimate" in sentences[3] and "$50.0B" in sentences[4]
+    assert "below 20%" in sentences[0] and "above 50%" in sentences[1] and "above 1M" in sentences[2]
+    assert "the central estimate" in sentences[3] and "$50B" in sentences[4]
     # the revenue-at-risk sentence compares with the deterministic sum over the ten US firms
     tidy = run_scenario(scenario, inputs).tidy()
     central = sum(pick(tidy, "revenue_at_risk_usd_bn", c, 2028).value for c in US_FIRMS)

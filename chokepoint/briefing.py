@@ -10,10 +10,9 @@ import pandas as pd
 
 from chokepoint import exports, views
 from chokepoint.catalogue import CATALOGUE, PACK_CHARTS
-from chokepoint.params import ModelInputs, Scenario, text
+from chokepoint.params import ModelInputs, Scenario, ScenarioKey, text
 from chokepoint.uncertainty import headline_probabilities, run_draws
 
-Settings = tuple[tuple[str, float], ...]
 MODEL_SOURCES = ("Chokepoint model; inputs from data/ (company filings, IDC, Bernstein, SemiAnalysis, "
                  "TrendForce and others; see the Methodology page)")
 
@@ -36,21 +35,20 @@ def scenario_stamp(step: Step, inputs: ModelInputs, what: str = "Scenario result
 
 
 def build_pack(title: str, steps: list[Step], reference: Scenario, year: int, inputs: ModelInputs,
-               results: Callable[[Settings], views.Run], chart_spec: Callable[[str, Settings, Settings, int], dict],
+               results: Callable[[ScenarioKey], views.Results], chart_spec: Callable[[str, ScenarioKey, ScenarioKey, int], dict],
                sources: pd.DataFrame, left_out: list[str] | None = None, link: str = "") -> exports.Pack:
     """The briefing pack for a list of steps (one scenario: a single step). `left_out`: steps of the deck that
     could not be built, each with the reason (the pack says so, rather than failing); `link`: the deck's own
     link, stamped when no step is left to give one."""
-    reference_settings = reference.key()
-    reference_run = results(reference_settings)
-    jobs = [(chart_spec(kind, step.scenario.key(), reference_settings, year), chart_stamp(kind, step, inputs, year))
+    reference_key = reference.key()
+    reference_run = results(reference_key)
+    jobs = [(chart_spec(kind, step.scenario.key(), reference_key, year), chart_stamp(kind, step, inputs, year))
             for step in steps for kind in PACK_CHARTS]
     with ThreadPoolExecutor(max_workers=2) as pool:  # vl-convert renders outside the GIL: use both cores
         rendered = list(pool.map(lambda job: exports.chart_png(*job, scale=1.5), jobs))
     slides = []
     for index, step in enumerate(steps):
-        settings = step.scenario.key()
-        run = results(settings)
+        run = results(step.scenario.key())
         numbers = [(h.label, h.formatted(), f"{h.formatted_delta()} vs {reference.name}")
                    for h in views.headlines(run, reference_run, year)]
         pngs = rendered[index * len(PACK_CHARTS):(index + 1) * len(PACK_CHARTS)]

@@ -79,7 +79,7 @@ class ChartKind:
     name: str
     title: str  # "{year}" is filled with the chart's year
     shape: str  # "series" (lines: scenario, reference, history/projection) | "plain" (one dataset)
-    rows: Callable[["views.Run", "views.Run", int], Rows]  # (scenario run, reference run, year) -> datasets
+    rows: Callable[["views.Results", "views.Results", int], Rows]  # (scenario run, reference run, year) -> datasets
     build: Callable[[dict[str, pd.DataFrame], Statics, str, int], object]  # (frames, statics, title, year) -> chart
     banded: tuple[tuple[str, str], ...] = ()  # (metric, entity) pairs drawn as Monte Carlo bands
 

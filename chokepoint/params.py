@@ -12,6 +12,11 @@ from chokepoint.data import Database, DataError, get_database, run_query
 from chokepoint.formatting import FIRST_LEVER_YEAR, HISTORY_YEARS, YEARS  # noqa: F401  (the years, one place)
 
 
+# A scenario as a cache key: its settings as sorted (name, value) pairs (Scenario.key(); Scenario.settings() gives
+# the same as a dict, the shape links, saved records and the command line use).
+ScenarioKey = tuple[tuple[str, float], ...]
+
+
 class ScenarioError(ValueError):
     """An input that cannot define a scenario; the message names the parameter and its range."""
 
@@ -275,7 +280,7 @@ class Scenario:
                 raise ScenarioError(f"unknown parameter {key!r}; known: {known}")
         return cls(ec, sr, tuple(sorted(checked.items())), name)
 
-    def key(self) -> tuple[tuple[str, float], ...]:
+    def key(self) -> ScenarioKey:
         """The settings as a hashable, order-free key (for caches)."""
         return tuple(sorted(self.settings().items()))
 

@@ -15,7 +15,7 @@ from chokepoint.formatting import FRACTION, HISTORY_YEARS, LEVER_YEARS, PERCENT,
 MODEL_SOURCE = "Chokepoint model (scenario run)"
 
 
-class Run:
+class Results:
     """One scenario's results, indexed for fast lookups; built once per scenario, then read-only.
 
     The app's hot path (a slider move) reads values and chart rows from here without pandas; the
@@ -58,7 +58,7 @@ def table(records: list[dict]) -> pd.DataFrame:
     return frame
 
 
-def value_at(run: Run, metric: str, entity: str, year: int) -> float:
+def value_at(run: Results, metric: str, entity: str, year: int) -> float:
     return run.value(metric, entity, year)
 
 
@@ -82,11 +82,11 @@ class Headline:
         return number(self.delta, self.unit, signed=True)
 
 
-def us_revenue_at_risk(run: Run, year: int) -> float:
+def us_revenue_at_risk(run: Results, year: int) -> float:
     return sum(run.value("revenue_at_risk_usd_bn", firm, year) for firm in US_FIRMS)
 
 
-def headlines(run: Run, reference: Run, year: int) -> list[Headline]:
+def headlines(run: Results, reference: Results, year: int) -> list[Headline]:
     def domestic(t):
         return value_at(t, "domestic_share_value", "Domestic (all)", year)
 
@@ -112,7 +112,7 @@ def headlines(run: Run, reference: Run, year: int) -> list[Headline]:
 
 
 
-def headline_values(run: Run, years=LEVER_YEARS) -> dict[str, dict[str, float]]:
+def headline_values(run: Results, years=LEVER_YEARS) -> dict[str, dict[str, float]]:
     """The headline numbers for every projected year, as stored with a saved scenario (or for `years`: a
     scenario saved under an older model stored other years, e.g. 2026, a projection then and replayed now)."""
     return {str(year): {h.key: h.value for h in headlines(run, run, year)} for year in years}
@@ -124,7 +124,7 @@ HEADLINE_LABELS = {"nvidia_share": ("Nvidia share of China", "fraction"),
                    "unmet": ("Unmet demand", "USD bn")}
 
 
-def share_records(run: Run, measure: str = "value") -> list[dict]:
+def share_records(run: Results, measure: str = "value") -> list[dict]:
     """Vendor shares by year: 'value' (of realised spend) or 'units_share' (of units shipped)."""
     if measure == "value":
         points = run.points("china_share_value", SHARE_ENTITIES)
@@ -137,7 +137,7 @@ def share_records(run: Run, measure: str = "value") -> list[dict]:
     return [{**p, "source": MODEL_SOURCE} for p in points]
 
 
-def share_takeaway(run: Run, year: int) -> str:
+def share_takeaway(run: Results, year: int) -> str:
     nvidia = value_at(run, "china_share_value", "Nvidia", year)
     nvidia_2024 = value_at(run, "china_share_value", "Nvidia", 2024)
     domestic = value_at(run, "domestic_share_value", "Domestic (all)", year)
@@ -148,7 +148,7 @@ def share_takeaway(run: Run, year: int) -> str:
             f"in 2024), domestic vendors {number(domestic, FRACTION, digits=2)} and smuggled chips {number(grey, FRACTION, digits=2)}; the largest supplier is {leader}.")
 
 
-def grey_takeaway(run: Run, year: int, ranges: dict[str, tuple[float, float]] | None = None) -> str:
+def grey_takeaway(run: Results, year: int, ranges: dict[str, tuple[float, float]] | None = None) -> str:
     """The grey channel in one year: smuggled units and what buyers pay for them, with the P5-P95 range of
     the draws when `ranges` (metric -> (p5, p95), as resources.grey_range gives) is at hand."""
     units = value_at(run, "china_units", "Grey market", year)
@@ -169,7 +169,7 @@ def grey_takeaway(run: Run, year: int, ranges: dict[str, tuple[float, float]] | 
             f"{span('china_spend_usd_bn', 'USD bn')} at grey-market prices: {number(share, FRACTION, digits=2)} of realised spend.")
 
 
-def revenue_cause_records(run: Run, year: int, measure: str = "usd") -> list[dict]:
+def revenue_cause_records(run: Results, year: int, measure: str = "usd") -> list[dict]:
     """Revenue at risk by company and cause for one year; measure 'usd' or 'pct' (of revenue)."""
     rows = []
     for company in run.entities("revenue_at_risk_usd_bn"):
@@ -190,7 +190,7 @@ def revenue_cause_records(run: Run, year: int, measure: str = "usd") -> list[dic
     return rows
 
 
-def revenue_takeaway(run: Run, year: int) -> str:
+def revenue_takeaway(run: Results, year: int) -> str:
     records = revenue_cause_records(run, year)
     totals: dict[str, float] = {}
     for row in records:
@@ -204,7 +204,7 @@ def revenue_takeaway(run: Run, year: int) -> str:
             f"US controls and {number(1 - share, FRACTION, digits=2)} to China's policy; {top} has the most at stake ({number(top_value, USD_BN)}).")
 
 
-def exposure_takeaway(run: Run, year: int) -> str:
+def exposure_takeaway(run: Results, year: int) -> str:
     totals: dict[str, float] = {}
     for row in revenue_cause_records(run, year, "pct"):
         totals[row["company"]] = totals.get(row["company"], 0.0) + row["value"]
@@ -213,7 +213,7 @@ def exposure_takeaway(run: Run, year: int) -> str:
             f"{number(totals[top], PERCENT)} of its revenue is at risk.")
 
 
-def risk_over_time_takeaway(run: Run) -> str:
+def risk_over_time_takeaway(run: Results) -> str:
     last_replayed, horizon = HISTORY_YEARS[-1], YEARS[-1]
     start = run.value("revenue_at_risk_usd_bn", "Nvidia", last_replayed)
     end = run.value("revenue_at_risk_usd_bn", "Nvidia", horizon)
@@ -221,7 +221,7 @@ def risk_over_time_takeaway(run: Run) -> str:
             f"the H200 allowed but blocked at China's customs) to {number(end, USD_BN)} in {horizon} in this scenario.")
 
 
-def supply_records(run: Run) -> list[dict]:
+def supply_records(run: Results) -> list[dict]:
     parts = [("china_units", "Domestic (all)", "Domestic output (model)"),
              ("china_units", "Huawei", "Huawei output (model)"),
              ("domestic_logic_capacity_units", "Domestic (all)", "Limit: wafers x yield + stockpiled dies"),
@@ -230,7 +230,7 @@ def supply_records(run: Run) -> list[dict]:
             for metric, entity, name in parts for p in run.points(metric, [entity]) if p["value"] == p["value"]]
 
 
-def supply_takeaway(run: Run, year: int) -> str:
+def supply_takeaway(run: Results, year: int) -> str:
     output = value_at(run, "china_units", "Domestic (all)", year)
     logic = value_at(run, "domestic_logic_capacity_units", "Domestic (all)", year)
     hbm = value_at(run, "domestic_hbm_capacity_units", "Domestic (all)", year)
@@ -265,14 +265,14 @@ def ladder(inputs) -> list[dict]:
 
 # ------------------------------------------------------------------------------------- page-level tables
 
-def units_takeaway(run: Run, year: int) -> str:
+def units_takeaway(run: Results, year: int) -> str:
     nvidia, huawei = run.value("china_units", "Nvidia", year), run.value("china_units", "Huawei", year)
     return (f"By units, cheaper domestic parts count for more: in {year} Huawei ships {number(huawei, UNITS)} "
             f"against Nvidia's {number(nvidia, UNITS)}. IDC's 2025 unit shares (markers) likely count gaming and "
             "workstation cards too.")
 
 
-def unmet_takeaway(run: Run, year: int) -> str:
+def unmet_takeaway(run: Results, year: int) -> str:
     unmet = run.value("china_unmet_demand_usd_bn", "All", year)
     return f"In {year}, {number(unmet, USD_BN)} of China's desired AI-chip spend finds no legal supplier."
 
@@ -282,7 +282,7 @@ SUPPLY_METRICS = ("advanced_wafers_kwpm", "domestic_yield", "domestic_logic_capa
 SUPPLY_ENTITIES = ("SMIC", "Domestic (all)", "Huawei", "Cambricon", "Other domestic")
 
 
-def supply_table(run: Run) -> pd.DataFrame:
+def supply_table(run: Results) -> pd.DataFrame:
     """The supply chain's numbers, one row per metric and entity, one column per year."""
     tidy = run.tidy
     table = tidy[tidy.metric.isin(SUPPLY_METRICS) & tidy.entity.isin(SUPPLY_ENTITIES)]
@@ -363,7 +363,7 @@ def differing_inputs(labels: list[str], settings: list[dict]) -> pd.DataFrame:
                          for label, s in zip(labels, settings)}, index=differ)
 
 
-def headline_comparison(labels: list[str], runs: list[Run], year: int) -> pd.DataFrame:
+def headline_comparison(labels: list[str], runs: list[Results], year: int) -> pd.DataFrame:
     """The headline numbers of each scenario in one year, with the change against the first."""
     rows = []
     for key, (label, unit) in HEADLINE_LABELS.items():
@@ -377,12 +377,12 @@ def headline_comparison(labels: list[str], runs: list[Run], year: int) -> pd.Dat
     return pd.DataFrame(rows)
 
 
-def comparison_records(labels: list[str], runs: list[Run], metric: str, entity: str) -> list[dict]:
+def comparison_records(labels: list[str], runs: list[Results], metric: str, entity: str) -> list[dict]:
     return [{"year": p["year"], "scenario": label, "value": p["value"]}
             for label, run in zip(labels, runs) for p in run.points(metric, [entity])]
 
 
-def comparison_takeaway(labels: list[str], runs: list[Run], metric: str, entity: str, unit: str, year: int) -> str:
+def comparison_takeaway(labels: list[str], runs: list[Results], metric: str, entity: str, unit: str, year: int) -> str:
     """`labels` are shown as given: escape user text before calling."""
     return f"in {year}, " + "; ".join(f"{label}: {number(run.value(metric, entity, year), unit)}"
                                       for label, run in zip(labels, runs)) + "."

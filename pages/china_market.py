@@ -6,7 +6,7 @@ from chokepoint.ui import resources, shell
 from chokepoint.formatting import HISTORY_YEARS
 
 context = shell.page_context()
-run = resources.results(context.settings)
+run = resources.results(context.key)
 
 st.title("China's AI-accelerator market")
 st.markdown("Who supplies China's AI chips under this scenario: Nvidia and AMD (legal sales), Huawei, Cambricon and "
@@ -16,7 +16,7 @@ st.markdown("Who supplies China's AI chips under this scenario: Nvidia and AMD (
 shell.scenario_caption(context)
 # The grey channel's range comes from the scenario's cached draws, which the banded share chart below needs
 # anyway; with bands off no draws are run and the central values are shown alone.
-grey_ranges = resources.grey_range(context.settings, context.year) if context.bands else None
+grey_ranges = resources.grey_range(context.key, context.year) if context.bands else None
 st.markdown(f"**Grey market:** {views.grey_takeaway(run, context.year, grey_ranges)}")
 
 by_value, by_units, sold = st.tabs(["Share by value", "Share by units", "Units sold"])

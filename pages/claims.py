@@ -89,8 +89,8 @@ try:
 except DataError as exc:
     st.error(f"The claims files could not be checked, so no verdicts are shown: {exc}")
     st.stop()
-run = resources.results(context.settings)
-draws = resources.draws(context.settings)
+run = resources.results(context.key)
+draws = resources.draws(context.key)
 headline, rest = claims.summary(checked)
 st.markdown(f"**{headline}** {rest}")
 

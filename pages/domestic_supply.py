@@ -5,7 +5,7 @@ from chokepoint import views
 from chokepoint.ui import resources, shell
 
 context = shell.page_context()
-run = resources.results(context.settings)
+run = resources.results(context.key)
 
 st.title("China's domestic supply")
 st.markdown("Domestic accelerators are limited by SMIC's advanced-node wafers, good-die yield (which improves with "

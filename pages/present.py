@@ -29,11 +29,11 @@ if deck_id or st.query_params.get("present") == "1":
                  "(or the arrow keys) move on, and Briefing mode can rebuild the deck without this step.")
     else:
         run = resources.results(slide.scenario.key())
-        reference = resources.results(context.reference_settings)
+        reference = resources.results(context.reference_key)
         st.markdown(f"{where} · {saved.plain(slide.scenario.label())}")
         for column, headline in zip(st.columns(5), views.headlines(run, reference, context.year)):
             column.metric(headline.label, headline.formatted(), headline.formatted_delta(), delta_color="off")
-        spec = resources.chart_spec("headline_shares", slide.scenario.key(), context.reference_settings, context.year)
+        spec = resources.chart_spec("headline_shares", slide.scenario.key(), context.reference_key, context.year)
         st.vega_lite_chart(specs.large_type(spec), width="stretch", alt=shell.chart_alt("headline_shares", context.year))
         st.markdown(f"**{views.share_takeaway(run, context.year)}**")
         if slide.notes:

@@ -5,7 +5,7 @@ from chokepoint import views
 from chokepoint.ui import resources, shell
 
 context = shell.page_context()
-run = resources.results(context.settings)
+run = resources.results(context.key)
 
 st.title("Revenue exposure of US and allied firms")
 st.markdown("Revenue at risk is what a firm would earn in China with **no US controls and no Chinese self-reliance "

@@ -6,8 +6,8 @@ from chokepoint.formatting import FIRST_LEVER_YEAR, HISTORY_YEARS, YEARS
 from chokepoint.ui import exporting, resources, shell
 
 context = shell.page_context()
-run = resources.results(context.settings)
-reference = resources.results(context.reference_settings)
+run = resources.results(context.key)
+reference = resources.results(context.reference_key)
 
 st.title("Chokepoint: AI-chip export controls, in numbers you can move")
 st.markdown(

@@ -9,7 +9,7 @@ from chokepoint.formatting import LEVER_YEARS
 
 context = shell.page_context()
 st.title("Uncertainty & drivers")
-draws = resources.draws(context.settings)
+draws = resources.draws(context.key)
 st.markdown("Every parameter has a documented range (Methodology page). **1,000 draws** over those ranges (triangular, "
             "low–default–high; China's industrial-execution parameters move together through one shared factor) "
             "show how sure each projection is. The draws are seeded by the scenario, so the same scenario always "
@@ -26,7 +26,7 @@ st.subheader(f"Does the conclusion hold? ({context.year})")
 for sentence in headline_probabilities(draws, context.year):
     st.markdown(f"- {sentence}")
 
-run = resources.results(context.settings)
+run = resources.results(context.key)
 shell.chart("shares_value", context, views.share_takeaway(run, context.year)
             + " Shading shows where 50% and 90% of the weighted draws fall.")
 
@@ -34,7 +34,7 @@ st.subheader("What moves it: drivers")
 left, right = st.columns([2, 1])
 output = left.selectbox("Output", list(views.OUTPUTS), key="drivers_output")
 metric, entity, unit = views.OUTPUTS[output]
-table = views.driver_rows(resources.drivers_table(context.settings, metric, entity, context.year))
+table = views.driver_rows(resources.drivers_table(context.key, metric, entity, context.year))
 st.vega_lite_chart(catalogue.table_spec("tornado", table, title_args={"output": output, "year": context.year},
                                         unit=unit, output=output), width="stretch", alt=f"Drivers of {output}")
 st.markdown(f"**Takeaway:** {views.drivers_takeaway(table, output, context.year)}")
@@ -50,7 +50,7 @@ right.download_button("Drivers (CSV)", lambda: exports.stamped_csv(table.drop(co
 st.subheader("Attribution: why the revenue is at risk")
 companies = [c for c, _, _ in context.inputs.designers + context.inputs.equipment_makers]
 company = st.selectbox("Company", companies, index=companies.index("Nvidia"), key="attribution_company")
-parts = resources.attribution_parts(context.settings, company, context.year)
+parts = resources.attribution_parts(context.key, company, context.year)
 rows = views.waterfall_rows(parts)
 st.vega_lite_chart(catalogue.table_spec("waterfall", pd.DataFrame(rows),
                                         title_args={"company": company, "year": context.year}),
@@ -79,7 +79,7 @@ if problem:
     st.warning(problem)
     result = None
 else:
-    result = resources.seek_result(context.settings, lever, metric, entity, int(year), float(target), keep)
+    result = resources.seek_result(context.key, lever, metric, entity, int(year), float(target), keep)
     st.markdown(result.message)
 if result is not None and result.value is not None:
     settings = {**context.scenario.settings(), lever: round(result.value)}

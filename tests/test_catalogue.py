@@ -31,7 +31,7 @@ def run_of(inputs):
     def run(ec=None, sr=None):
         if (ec, sr) not in cache:
             scenario = Scenario.create(ec, sr, inputs=inputs)
-            cache[(ec, sr)] = (scenario, views.Run(run_scenario(scenario, inputs).rows()))
+            cache[(ec, sr)] = (scenario, views.Results(run_scenario(scenario, inputs).rows()))
         return cache[(ec, sr)]
     return run
 

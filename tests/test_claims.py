@@ -13,7 +13,7 @@ from chokepoint.data import DEFAULT_DATA_DIR, DataError, build_database, run_que
 from chokepoint.engine import load_model_inputs, run_scenario
 from chokepoint.params import Scenario
 from chokepoint.uncertainty import odds_text, seek
-from chokepoint.views import Run
+from chokepoint.views import Results
 
 with (DEFAULT_DATA_DIR / "claims.csv").open(newline="", encoding="utf-8") as _handle:
     ROWS = list(csv.DictReader(_handle))
@@ -50,7 +50,7 @@ def quoted_spans(text: str) -> list[str]:
 
 def engine_output(condition, inputs, settings) -> float:
     """The condition's output from a plain deterministic engine run (not the batched grid)."""
-    run = Run(run_scenario(Scenario.create(settings["export_controls"], settings["self_reliance"], inputs=inputs),
+    run = Results(run_scenario(Scenario.create(settings["export_controls"], settings["self_reliance"], inputs=inputs),
                            inputs).rows())
     return condition.output_of(run.value)
 

@@ -1,11 +1,11 @@
 """Sentences the pages show, from real runs."""
 from chokepoint.engine import run_scenario
 from chokepoint.params import Scenario
-from chokepoint.views import Run, grey_takeaway
+from chokepoint.views import Results, grey_takeaway
 
 
 def _run(inputs, ec, sr):
-    return Run(run_scenario(Scenario.create(ec, sr, inputs=inputs), inputs).rows())
+    return Results(run_scenario(Scenario.create(ec, sr, inputs=inputs), inputs).rows())
 
 
 def test_grey_sentence_gives_units_dollars_share_and_range_under_a_ban(inputs):

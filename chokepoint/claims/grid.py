@@ -172,7 +172,7 @@ class Condition:
         return dashboard_link(self.page, settings, self.year)
 
     def output_of(self, value_at) -> float:
-        """The condition's output from a `value_at(metric, entity, year)` lookup (e.g. `views.Run.value`)."""
+        """The condition's output from a `value_at(metric, entity, year)` lookup (e.g. `views.Results.value`)."""
         output = value_at(self.metric, self.entity, self.year)
         if self.versus:
             output -= value_at(self.metric, self.versus, self.year)

@@ -46,11 +46,12 @@ class Context:
     notices: tuple[str, ...] = ()                # what in the address could not be used as given
 
     @property
-    def settings(self):
+    def key(self):
+        """The scenario on screen as a cache key (Scenario.key(); Scenario.settings() is the same as a dict)."""
         return self.scenario.key()
 
     @property
-    def reference_settings(self):
+    def reference_key(self):
         return self.reference.key()
 
 

@@ -55,7 +55,7 @@ def check_and_warm(deck, context) -> pd.DataFrame:
             scenario, _, notes = resolve(step.ref, context.inputs)
             run = resources.results(scenario.key())
             for kind in WARM_CHARTS:
-                resources.chart_spec(kind, scenario.key(), context.reference_settings, context.year)
+                resources.chart_spec(kind, scenario.key(), context.reference_key, context.year)
             views.headlines(run, run, context.year)
             status, message = "ok", "; ".join(notes) or "opens and computes"
         except (LookupError, ValueError, StoreError) as exc:

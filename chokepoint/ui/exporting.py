@@ -24,7 +24,7 @@ def chart_buttons(kind: str, context) -> None:
     """PNG, SVG and CSV of one chart, each stamped with title, scenario, versions, sources, date and link."""
     step = _step(context)
     stamp = briefing.chart_stamp(kind, step, context.inputs, context.year)
-    settings, reference, year, bands = context.settings, context.reference_settings, context.year, context.bands
+    settings, reference, year, bands = context.key, context.reference_key, context.year, context.bands
     name = _slug(f"{catalogue.CATALOGUE[kind].title_for(context.year)}-{step.title}")
 
     def spec():
@@ -53,10 +53,10 @@ def results_button(context, container=st) -> None:
     stamp = briefing.scenario_stamp(step, context.inputs)
 
     def data():
-        tidy = resources.results(context.settings).tidy
+        tidy = resources.results(context.key).tidy
         if context.bands:  # P5-P95 of 1,000 draws beside every number
             from chokepoint.uncertainty import band_table
-            tidy = band_table(resources.draws(context.settings), tidy)
+            tidy = band_table(resources.draws(context.key), tidy)
         return exports.stamped_csv(tidy, stamp)
 
     container.download_button("All results (CSV)", data, f"{_slug(step.title)}-results.csv", "text/csv",

@@ -11,10 +11,9 @@ import streamlit as st
 from chokepoint import catalogue, specs, views
 from chokepoint.data import Database, get_database, run_query
 from chokepoint.engine import load_model_inputs, run_scenario
-from chokepoint.params import ModelInputs, Scenario, scenario_from_settings, text
+from chokepoint.params import ModelInputs, Scenario, ScenarioKey, scenario_from_settings, text
 from chokepoint.validation import validation_table
 
-Settings = tuple[tuple[str, float], ...]
 
 
 @st.cache_resource(show_spinner=False)
@@ -35,10 +34,10 @@ def model_inputs() -> ModelInputs:
 
 
 @st.cache_resource(show_spinner=False, max_entries=512)
-def results(settings: Settings) -> views.Run:
+def results(key: ScenarioKey) -> views.Results:
     """A scenario's results with fast lookups (shared and read-only: never mutate it)."""
-    scenario = scenario_from_settings(dict(settings), model_inputs())
-    return views.Run(run_scenario(scenario, model_inputs()).rows())
+    scenario = scenario_from_settings(dict(key), model_inputs())
+    return views.Results(run_scenario(scenario, model_inputs()).rows())
 
 
 @st.cache_resource(show_spinner=False)
@@ -76,31 +75,31 @@ def cite(source_ids: str) -> str:
 
 
 @st.cache_resource(show_spinner=False, max_entries=128)
-def draws(settings: Settings):
+def draws(key: ScenarioKey):
     """1,000 Monte Carlo draws for a scenario, seeded by the scenario and weighted by how well they reproduce
     the calibration targets (cached; read-only)."""
     from chokepoint.uncertainty import calibration, run_draws
-    return run_draws(scenario_from_settings(dict(settings), model_inputs()), model_inputs(), 1000,
+    return run_draws(scenario_from_settings(dict(key), model_inputs()), model_inputs(), 1000,
                      targets=calibration(database()))
 
 
 @st.cache_resource(show_spinner=False, max_entries=128)
-def band_records(kind: str, settings: Settings) -> list[dict]:
+def band_records(kind: str, key: ScenarioKey) -> list[dict]:
     """The Monte Carlo bands a chart draws for a scenario (cached; read-only)."""
-    return catalogue.band_rows(kind, draws(settings))
+    return catalogue.band_rows(kind, draws(key))
 
 
 @st.cache_resource(show_spinner=False, max_entries=128)
-def grey_range(settings: Settings, year: int) -> dict[str, tuple[float, float]]:
+def grey_range(key: ScenarioKey, year: int) -> dict[str, tuple[float, float]]:
     """Weighted P5 and P95 of the grey channel in one year: smuggled units and their value (USD bn), from the
     scenario's cached conditioned draws (cached; read-only)."""
-    result = draws(settings)
+    result = draws(key)
     return {metric: tuple(float(q) for q in result.quantiles(metric, "Grey market", year, (5, 95)))
             for metric in ("china_units", "china_spend_usd_bn")}
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
-def chart_template(kind: str, year: int, with_bands: bool, reference: Settings) -> dict:
+def chart_template(kind: str, year: int, with_bands: bool, reference: ScenarioKey) -> dict:
     """A chart's spec built once per kind, year and reference scenario (the reference line is part of it);
     scenarios swap in their own rows. Saved to disk and read back on a later start when the code and
     data are unchanged (chokepoint/specs.py)."""
@@ -114,18 +113,18 @@ def chart_template(kind: str, year: int, with_bands: bool, reference: Settings) 
     return template
 
 
-def chart_data(kind: str, settings: Settings, reference: Settings, year: int) -> dict[str, list[dict]]:
+def chart_data(kind: str, key: ScenarioKey, reference: ScenarioKey, year: int) -> dict[str, list[dict]]:
     """The scenario-dependent rows of a chart ("main", and "reference" for line charts)."""
-    return catalogue.CATALOGUE[kind].rows(results(settings), results(reference), year)
+    return catalogue.CATALOGUE[kind].rows(results(key), results(reference), year)
 
 
-def chart_spec(kind: str, settings: Settings, reference: Settings, year: int, bands: bool = False) -> dict:
+def chart_spec(kind: str, key: ScenarioKey, reference: ScenarioKey, year: int, bands: bool = False) -> dict:
     """The chart for this scenario: the cached template with this scenario's rows (and, where the chart
     supports them and they are asked for, its Monte Carlo bands)."""
     with_bands = bands and bool(catalogue.CATALOGUE[kind].banded)
     return catalogue.fill(chart_template(kind, year, with_bands, reference), kind,
-                          chart_data(kind, settings, reference, year),
-                          band_records(kind, settings) if with_bands else None)
+                          chart_data(kind, key, reference, year),
+                          band_records(kind, key) if with_bands else None)
 
 
 @st.cache_resource(show_spinner=False)
@@ -143,20 +142,20 @@ def reported_china_share() -> tuple[dict, pd.DataFrame]:
 
 
 @st.cache_resource(show_spinner=False, max_entries=256)
-def drivers_table(settings: Settings, metric: str, entity: str, year: int) -> pd.DataFrame:
+def drivers_table(key: ScenarioKey, metric: str, entity: str, year: int) -> pd.DataFrame:
     from chokepoint.uncertainty import drivers
-    return drivers(scenario_from_settings(dict(settings), model_inputs()), model_inputs(), metric, entity, year,
-                   draw_result=draws(settings))
+    return drivers(scenario_from_settings(dict(key), model_inputs()), model_inputs(), metric, entity, year,
+                   draw_result=draws(key))
 
 
 @st.cache_resource(show_spinner=False, max_entries=256)
-def attribution_parts(settings: Settings, company: str, year: int) -> dict:
+def attribution_parts(key: ScenarioKey, company: str, year: int) -> dict:
     from chokepoint.uncertainty import attribution
-    return attribution(scenario_from_settings(dict(settings), model_inputs()), model_inputs(), company, year)
+    return attribution(scenario_from_settings(dict(key), model_inputs()), model_inputs(), company, year)
 
 
 @st.cache_resource(show_spinner=False, max_entries=256)
-def seek_result(settings: Settings, lever: str, metric: str, entity: str, year: int, target: float, keep: str):
+def seek_result(key: ScenarioKey, lever: str, metric: str, entity: str, year: int, target: float, keep: str):
     from chokepoint.uncertainty import seek
-    return seek(scenario_from_settings(dict(settings), model_inputs()), model_inputs(), lever, metric, entity, year,
-                target, keep, draw_result=draws(settings))
+    return seek(scenario_from_settings(dict(key), model_inputs()), model_inputs(), lever, metric, entity, year,
+                target, keep, draw_result=draws(key))

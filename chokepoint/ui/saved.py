@@ -235,7 +235,7 @@ def headline_numbers(record: SavedScenario) -> dict[str, dict[str, float]]:
 
 
 def banner(saved: SavedScenario | None, modified_from: SavedScenario | None, notes: list[str],
-           inputs: ModelInputs, current_run: views.Run) -> None:
+           inputs: ModelInputs, current_run: views.Results) -> None:
     """What a colleague opening a link needs to know: which saved scenario, and whether it changed."""
     if modified_from is not None:
         st.info(f"Modified from **{plain(modified_from.name)}** — this view is unsaved; the address now holds its "

@@ -84,7 +84,7 @@ def page_context() -> controls.Context:
         st.warning("Some settings in this link could not be used as given (the sidebar shows the values in use): "
                    + "; ".join(notices) + ".", icon=":material/link_off:")
     saved.banner(context.saved, context.modified_from, list(context.migration_notes), context.inputs,
-                 resources.results(context.settings))
+                 resources.results(context.key))
     return context
 
 
@@ -109,10 +109,10 @@ def chart_alt(kind: str, year: int) -> str:
 def chart(kind: str, context: controls.Context, takeaway: str) -> None:
     """A chart with its one-line takeaway under it and, on request, its data as a table and its
     downloads (built only when asked for: a slider move pays for neither)."""
-    spec = resources.chart_spec(kind, context.settings, context.reference_settings, context.year, context.bands)
+    spec = resources.chart_spec(kind, context.key, context.reference_key, context.year, context.bands)
     st.vega_lite_chart(spec, width="stretch", alt=chart_alt(kind, context.year))
     st.markdown(f"**Takeaway:** {takeaway}")
     if st.toggle("Data and downloads (PNG, SVG, CSV)", key=f"show-data::{kind}"):
         exporting.chart_buttons(kind, context)
-        rows = resources.chart_data(kind, context.settings, context.reference_settings, context.year)["main"]
+        rows = resources.chart_data(kind, context.key, context.reference_key, context.year)["main"]
         st.dataframe(views.table(rows), hide_index=True, width="stretch")

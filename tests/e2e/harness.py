@@ -234,6 +234,157 @@ def screenshot(page, name: str) -> Path:
     return path
 
 
+# Is the page whole? What a visitor would see as broken, read from the page (Streamlit 1.67 test ids, checked
+# in its frontend bundle): an uncaught exception (stException), an st.error (stAlertContentError; the app's own
+# error handler shows one of these, not an stException), or a Vega-Lite chart with nothing to draw or numbers
+# that are not there. Neither the chart's Vega view nor its Vega-Lite spec is on the DOM: Streamlit keeps the view
+# in a React ref (useRef) of the chart component and the spec in its `element` prop, both reached through the
+# element's React fiber. The rule is the AppTest one (tests/apptests.py chart_problems), on the data the browser
+# really holds: every dataset Streamlit ships has rows; every view finds its data ("source" is the unnamed one,
+# inline values are read from the spec); a field a mark is placed by, or any quantitative field, exists (unless a
+# transform makes it) and holds no null, missing or NaN value, and a quantitative one only finite numbers (Arrow
+# turns a NaN into null on the way). And the view's scenegraph draws at least one data mark (role "mark").
+_PAGE_PROBLEMS_JS = r"""
+() => {
+  const problems = [];
+  const text = (el) => (el.innerText || '').trim().replace(/\s+/g, ' ').slice(0, 200);
+  document.querySelectorAll('[data-testid="stException"]').forEach(el => problems.push('exception: ' + text(el)));
+  document.querySelectorAll('[data-testid="stAlertContentError"]').forEach(el => problems.push('st.error: ' + text(el)));
+  const visible = (el) => (el.checkVisibility ? el.checkVisibility() : el.offsetParent !== null);
+  const fibers = function* (el) {
+    const key = Object.keys(el).find(k => k.startsWith('__reactFiber$'));
+    for (let fiber = key && el[key], depth = 0; fiber && depth < 30; fiber = fiber.return, depth++) yield fiber;
+  };
+  const viewOf = (chart) => {
+    for (const fiber of fibers(chart)) {
+      for (let hook = fiber.memoizedState, i = 0; hook && typeof hook === 'object' && 'next' in hook && i < 500;
+           hook = hook.next, i++) {
+        const v = hook.memoizedState && typeof hook.memoizedState === 'object' && hook.memoizedState.current;
+        if (v && typeof v.data === 'function' && typeof v.scenegraph === 'function') return v;
+      }
+    }
+    return null;
+  };
+  const elementOf = (chart) => {
+    for (const fiber of fibers(chart)) {
+      const element = fiber.memoizedProps && fiber.memoizedProps.element;
+      if (element && typeof element.spec === 'string') return element;
+    }
+    return null;
+  };
+  const madeBy = (transforms, made) => {  // field names the transforms create; null once a pivot makes names
+    if (made === null) return null;
+    const names = new Set(made);
+    const collect = (node) => {
+      if (Array.isArray(node)) node.forEach(collect);
+      else if (node && typeof node === 'object') for (const [k, v] of Object.entries(node)) {
+        if (k === 'as') [].concat(v).forEach(n => typeof n === 'string' && names.add(n)); else collect(v);
+      }
+    };
+    for (const t of transforms || []) { if ('pivot' in t) return null; collect(t); }
+    return names;
+  };
+  const views = function* (spec, data, encoding, made) {  // [data, encoding, made] per view that draws a mark
+    data = spec.data !== undefined ? spec.data : data;
+    encoding = {...(encoding || {}), ...(spec.encoding || {})};
+    made = madeBy(spec.transform, made);
+    if (spec.mark) yield [data, encoding, made];
+    for (const sub of spec.layer || []) yield* views(sub, data, encoding, made);
+    for (const key of ['hconcat', 'vconcat', 'concat']) for (const sub of spec[key] || []) yield* views(sub, data, null, made);
+    if (spec.spec && typeof spec.spec === 'object') yield* views(spec.spec, data, null, made);
+  };
+  const POSITION = new Set(['x', 'y', 'x2', 'y2', 'theta', 'theta2', 'radius', 'radius2', 'latitude', 'longitude']);
+  const countMarks = (node) => {
+    let n = 0;
+    for (const item of (node && node.items) || []) {
+      if (item.marktype && item.role === 'mark' && item.marktype !== 'group') n += (item.items || []).length;
+      else n += countMarks(item);  // a group mark, or a group's item holding child marks
+    }
+    return n;
+  };
+  const charts = Array.from(document.querySelectorAll('[data-testid="stVegaLiteChart"]'));
+  const checked = [];
+  charts.forEach((chart, index) => {
+    if (!visible(chart)) return;
+    checked.push(index);
+    const label = 'chart ' + (index + 1) + ' (' + (chart.getAttribute('aria-label') || '').slice(0, 80) + ')';
+    const view = viewOf(chart), element = elementOf(chart);
+    if (!view || !element) {
+      problems.push(label + ': no Vega view or spec found (has Streamlit changed where it keeps them?)');
+      return;
+    }
+    const rowsOf = (name) => { try { return view.data(name); } catch (e) { return undefined; } };
+    for (const d of element.datasets || []) {
+      const rows = rowsOf(d.name);
+      if (!rows || !rows.length) problems.push(label + ': dataset "' + d.name + '" has no rows');
+    }
+    const spec = JSON.parse(element.spec);
+    for (const [data, encoding, made] of views(spec, undefined, null, new Set())) {
+      let rows;
+      if (data === undefined || data === null) rows = rowsOf('source');
+      else if (data.name !== undefined) rows = rowsOf(data.name);
+      else if (Array.isArray(data.values)) rows = data.values;
+      const where = data && data.name ? '"' + data.name + '"' : (data && data.values ? 'inline values' : 'unnamed data');
+      if (rows === undefined) { problems.push(label + ': a view reads ' + where + ', which the chart does not hold'); continue; }
+      if (!rows.length) continue;  // an empty layer is allowed; the datasets and the marks are checked on their own
+      for (const [channel, def] of Object.entries(encoding)) {
+        for (const item of [].concat(def)) {
+          if (!item || typeof item !== 'object' || typeof item.field !== 'string' || item.aggregate === 'count') continue;
+          let type = item.type;
+          if (!type && channel.endsWith('2') && encoding[channel.slice(0, -1)]) type = encoding[channel.slice(0, -1)].type;
+          if (type !== 'quantitative' && !POSITION.has(channel)) continue;
+          const field = item.field;
+          if (!rows.some(r => field in r)) {
+            if (made !== null && !made.has(field)) problems.push(label + ': ' + channel + ' field "' + field + '" is not in ' + where);
+            continue;
+          }
+          const values = rows.map(r => r[field]);
+          const empty = values.filter(v => v === null || v === undefined || (typeof v === 'number' && isNaN(v))).length;
+          if (empty) problems.push(label + ': ' + channel + ' field "' + field + '" is empty in ' + empty + ' of ' + values.length + ' rows of ' + where);
+          if (type === 'quantitative') {
+            const bad = values.filter(v => v !== null && v !== undefined && !(typeof v === 'number' && isFinite(v))
+                                           && !(typeof v === 'number' && isNaN(v))).length;
+            if (bad) problems.push(label + ': ' + channel + ' field "' + field + '" has ' + bad + ' values that are not finite numbers in ' + where);
+          }
+        }
+      }
+    }
+    if (countMarks(view.scenegraph().root) === 0) problems.push(label + ': draws no data mark');
+  });
+  return {problems: [...new Set(problems)], checked, charts: charts.length};
+}
+"""
+
+
+def page_problems(page) -> tuple[list[str], set[int], int]:
+    """What is broken on the page as shown now (see _PAGE_PROBLEMS_JS): (problems, indices of the charts that
+    were visible and checked, how many charts the page has)."""
+    found = page.evaluate(_PAGE_PROBLEMS_JS)
+    return found["problems"], set(found["checked"]), found["charts"]
+
+
+def assert_page_healthy(page, timeout_ms: float = 30000) -> None:
+    """Every browser page test calls this once the page is idle. It also opens each st.tabs tab in turn (a chart
+    in a hidden tab draws nothing until shown), so every chart on the page is checked, then shows the first tab
+    again. Fails with everything that is wrong."""
+    problems, seen, total = page_problems(page)
+    tabs = page.locator('[data-testid="stTabs"] [role="tab"]')
+    for i in range(tabs.count()):
+        if tabs.nth(i).get_attribute("aria-selected") == "true":
+            continue
+        tabs.nth(i).click()
+        wait_for_app_idle(page, timeout_ms=timeout_ms)
+        more, checked, total = page_problems(page)
+        problems += [p for p in more if p not in problems]
+        seen |= checked
+    if tabs.count():
+        tabs.first.click()
+        wait_for_app_idle(page, timeout_ms=timeout_ms)
+    if len(seen) < total:
+        problems.append(f"only {len(seen)} of the page's {total} charts could be shown and checked")
+    assert not problems, f"the page at {page.url} is broken:\n  " + "\n  ".join(problems)
+
+
 # Page-side recorder for one slider step. From the armed arrow keydown it timestamps (page clock):
 #  - the keydown and the keyup ("keydownAt", "keyupAt");
 #  - the script run: "started" on running/rerunRequested, "idleAt" when it is back to notRunning;

@@ -1,11 +1,12 @@
-"""What only a browser shows: URL state, deep links on fresh servers, garbage links, screenshots."""
+"""What only a browser shows: URL state, deep links on fresh servers, garbage links, screenshots. Every test that
+opens a page ends with harness.assert_page_healthy: no exception, no st.error, every chart drawing real numbers."""
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 
 from chokepoint.params import HEADLINE_LEVERS
 
-from .harness import screenshot, wait_for_app_idle
+from .harness import assert_page_healthy, screenshot, wait_for_app_idle
 
 PAGES = {  # url path -> page title (h1)
     "": "Chokepoint: AI-chip export controls, in numbers you can move",
@@ -15,6 +16,7 @@ PAGES = {  # url path -> page title (h1)
     "uncertainty": "Uncertainty & drivers",
     "claims": "Claims, checked",
     "library": "Library of saved scenarios",
+    "present": "Briefing mode",
     "compare": "Compare scenarios",
     "methodology": "Methodology & sources",
 }
@@ -72,6 +74,7 @@ def test_url_parameters_show_in_the_sliders_and_survive_reload_and_page_changes(
     assert query(page).get("export_controls") == ["80"]
     assert slider_value(page, "US export controls") == 80
     assert page.locator("h1").first.inner_text() == PAGES["revenue_exposure"]
+    assert_page_healthy(page)
 
 
 def test_moving_a_slider_updates_the_url_and_the_charts(page, app_server):
@@ -84,6 +87,7 @@ def test_moving_a_slider_updates_the_url_and_the_charts(page, app_server):
     assert metric.inner_text() != before_metric
     assert chart.screenshot() != before_chart
     assert "export_controls=80" in page.get_by_text("Scenario: ").first.inner_text()
+    assert_page_healthy(page)
 
 
 def test_a_slider_move_redraws_the_charts_in_place_with_a_new_takeaway(page, app_server):
@@ -104,6 +108,7 @@ def test_a_slider_move_redraws_the_charts_in_place_with_a_new_takeaway(page, app
     assert takeaways.all_inner_texts() != before_takeaways
     label = page.evaluate("() => window.__charts[0].closest('.vega-embed').getAttribute('aria-label')")
     assert label and label.startswith("Chart: "), label
+    assert_page_healthy(page)
 
 
 def test_preset_button_writes_the_levers_to_the_url(page, app_server):
@@ -112,6 +117,7 @@ def test_preset_button_writes_the_levers_to_the_url(page, app_server):
     wait_for_url(page, lambda q: q.get("export_controls") == ["100"] and q.get("self_reliance") == ["100"])
     wait_for_app_idle(page, timeout_ms=30000, quiet_ms=400)
     assert slider_value(page, "US export controls") == 100
+    assert_page_healthy(page)
 
 
 @pytest.mark.parametrize("path", list(PAGES))
@@ -124,7 +130,7 @@ def test_deep_link_works_on_a_fresh_server(page, fresh_server, path):
         assert label in nav
     assert "app" not in nav.split()  # not the legacy auto-discovered menu
     assert slider_value(page, "US export controls") == 70
-    assert page.locator('[data-testid="stException"]').count() == 0
+    assert_page_healthy(page)
 
 
 def test_a_fresh_server_with_broken_data_starts_and_says_what_is_wrong(page, fresh_server, data_copy):
@@ -157,6 +163,7 @@ def test_garbage_links_give_a_notice_and_defaults_not_a_traceback(page, app_serv
     assert slider_value(page, "China self-reliance push") == HEADLINE_LEVERS["self_reliance"].default
     assert dialogs == []  # nothing in the link ran as script
     assert page.locator('[data-testid="stVegaLiteChart"]').count() >= 2
+    assert_page_healthy(page)
 
 
 def test_no_developer_controls_in_the_header(page, app_server):
@@ -164,12 +171,13 @@ def test_no_developer_controls_in_the_header(page, app_server):
     open_app(page, f"{app_server}/")
     assert page.get_by_role("button", name="Deploy").count() == 0
     assert page.get_by_text("Deploy", exact=True).count() == 0
+    assert_page_healthy(page)
 
 
 @pytest.mark.parametrize("path", list(PAGES))
 def test_screenshots_of_every_page(page, app_server, path):
     open_app(page, f"{app_server}/{path}?export_controls=60&self_reliance=70")
     assert page.locator("h1").first.inner_text() == PAGES[path]
-    assert page.locator('[data-testid="stException"]').count() == 0
+    assert_page_healthy(page)
     shot = screenshot(page, f"page-{path or 'scenario'}")
     assert shot.stat().st_size > 20_000

@@ -168,7 +168,7 @@ def test_methodology_shows_model_2_corners_checks_evidence_and_backtest(inputs):
     from chokepoint.validation import backtest, backtest_scores, validation_table
 
     at = assert_page_healthy(run_app("pages/methodology.py"))
-    headers = [h.value for h in at.subheader]
+    headers = [h.value for h in (*at.header, *at.subheader)]  # whichever level the page uses
     for expected in ("Model 2 — what changed and why", "Plausibility checks over the whole lever square",
                      "Validation: what is evidence and what is calibration", "Backtest: the model's track record"):
         assert expected in headers, headers

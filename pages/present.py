@@ -34,7 +34,7 @@ if deck_id or st.query_params.get("present") == "1":
         for column, headline in zip(st.columns(5), views.headlines(run, reference, context.year)):
             column.metric(headline.label, headline.formatted(), headline.formatted_delta(), delta_color="off")
         spec = resources.chart_spec("headline_shares", slide.scenario.key(), context.reference_key, context.year)
-        st.vega_lite_chart(specs.large_type(spec), width="stretch", alt=shell.chart_alt("headline_shares", context.year))
+        st.vega_lite_chart(resources.arrow_ready(specs.large_type(spec)), width="stretch", alt=shell.chart_alt("headline_shares", context.year))
         st.markdown(f"**{views.share_takeaway(run, context.year)}**")
         if slide.notes:
             st.caption("Inputs mapped to today's model: " + "; ".join(slide.notes))

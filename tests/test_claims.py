@@ -122,7 +122,7 @@ def test_facts_in_the_cards_match_the_data(by_id, database):
 
 
 @pytest.mark.parametrize("value,unit,shown", [
-    (0.41, "fraction", "41.0%"), (0.0262, "fraction", "2.62%"), (62.53, "pct", "62.5%"), (13, "pct", "13.0%"),
+    (0.41, "fraction", "41%"), (0.0262, "fraction", "2.62%"), (62.53, "pct", "62.5%"), (13, "pct", "13%"),
     (15.53, "USD bn", "$15.5B"), (812000, "units", "812k"), (1650000, "units", "1.65M"), (22066, "units", "22.1k"),
     (float("nan"), "units", "n/a"),
 ])

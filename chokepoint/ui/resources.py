@@ -159,3 +159,18 @@ def seek_result(key: ScenarioKey, lever: str, metric: str, entity: str, year: in
     from chokepoint.uncertainty import seek
     return seek(scenario_from_settings(dict(key), model_inputs()), model_inputs(), lever, metric, entity, year,
                 target, keep, draw_result=draws(key))
+
+
+def arrow_ready(spec: dict) -> dict:
+    """The spec as st.vega_lite_chart should get it: each named dataset an Arrow table built straight from its
+    rows (~0.3 ms). Given rows, Streamlit builds a pandas DataFrame first and converts that (~5 ms a chart on
+    this machine, on every rerun): most of a chart's server time per slider move. Same columns and types."""
+    import pyarrow as pa
+
+    datasets = {}
+    for name, rows in spec.get("datasets", {}).items():
+        if isinstance(rows, list) and all(isinstance(row, dict) for row in rows):
+            columns = list(dict.fromkeys(column for row in rows for column in row))  # every row's keys, in order
+            rows = pa.table({column: [row.get(column) for row in rows] for column in columns})
+        datasets[name] = rows
+    return {**spec, "datasets": datasets}

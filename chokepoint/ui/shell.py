@@ -110,7 +110,7 @@ def chart(kind: str, context: controls.Context, takeaway: str) -> None:
     """A chart with its one-line takeaway under it and, on request, its data as a table and its
     downloads (built only when asked for: a slider move pays for neither)."""
     spec = resources.chart_spec(kind, context.key, context.reference_key, context.year, context.bands)
-    st.vega_lite_chart(spec, width="stretch", alt=chart_alt(kind, context.year))
+    st.vega_lite_chart(resources.arrow_ready(spec), width="stretch", alt=chart_alt(kind, context.year))
     st.markdown(f"**Takeaway:** {takeaway}")
     if st.toggle("Data and downloads (PNG, SVG, CSV)", key=f"show-data::{kind}"):
         exporting.chart_buttons(kind, context)

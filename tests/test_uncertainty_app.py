@@ -19,7 +19,7 @@ def test_page_shows_probabilities_drivers_attribution_and_seek():
     takeaway = next(m.value for m in at.markdown if "US controls alone account" in m.value)
     assert "interaction" in takeaway
     seek = next(m.value for m in at.markdown if "with US export controls at or below" in m.value)
-    assert "Nvidia's China revenue in 2028 is above $5bn" in seek
+    assert "Nvidia's China revenue in 2028 is above $5B" in seek
     assert "Across plausible draws (conditioned on history) that crossing lies between" in seek
 
 

@@ -157,17 +157,22 @@ def chart_problems(element) -> list[str]:
     return list(dict.fromkeys(problems))
 
 
-def page_problems(at: AppTest) -> list[str]:
-    """Everything that says a page is broken: an uncaught exception, an st.error, a chart with nothing to draw."""
+def page_problems(at: AppTest, allow_errors=()) -> list[str]:
+    """Everything that says a page is broken: an uncaught exception, an st.error, a chart with nothing to draw.
+    An st.error whose text contains one of `allow_errors` (substrings) is one the test expects, not a problem."""
     problems = [f"exception: {e.message}" for e in at.exception]
-    problems += [f"st.error: {e.value}" for e in at.error]
+    problems += [f"st.error: {e.value}" for e in at.error if not any(a in e.value for a in allow_errors)]
     for element in charts(at):
         problems += [f"chart {chart_title(element)!r}: {p}" for p in chart_problems(element)]
     return problems
 
 
-def assert_page_healthy(at: AppTest) -> AppTest:
-    """Every page test goes through this after every run: fails with all that is wrong, else returns `at`."""
-    problems = page_problems(at)
+def assert_page_healthy(at: AppTest, allow_errors=()) -> AppTest:
+    """Every page test goes through this after every run: fails with all that is wrong, else returns `at`.
+    A test that deliberately causes an st.error names it in `allow_errors` (substrings of its text) and asserts
+    that error itself; any other error, exception or broken chart still fails."""
+    if isinstance(allow_errors, str):
+        allow_errors = (allow_errors,)
+    problems = page_problems(at, allow_errors)
     assert not problems, "the page is broken:\n  " + "\n  ".join(problems)
     return at

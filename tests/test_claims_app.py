@@ -1,9 +1,11 @@
 """AppTest: the Claims page (registered in the navigation as pages/claims.py) shows every claim with its verdict,
-its computed condition and a link that opens the dashboard there, and the system comparison table."""
+its computed condition and a link that opens the dashboard there, and the system comparison table. Every run a
+test makes goes through apptests.assert_page_healthy (no exception, no st.error, no chart drawn from empty or NaN
+data); the test that breaks the claims files on purpose allows only the error it causes."""
 import re
 
 import pytest
-from apptests import run_app
+from apptests import assert_page_healthy, run_app
 
 from chokepoint import claims, systems
 
@@ -21,7 +23,7 @@ def checked(inputs, database):
 
 @pytest.fixture(scope="module")
 def page():
-    return run_app(PAGE)
+    return assert_page_healthy(run_app(PAGE))
 
 
 def texts(at) -> str:
@@ -29,7 +31,7 @@ def texts(at) -> str:
 
 
 def test_claims_page_runs(page):
-    assert not page.exception, page.exception
+    assert_page_healthy(page)
     assert [t.value for t in page.title] == ["Claims, checked"]
 
 
@@ -89,12 +91,11 @@ def test_system_comparison_table_and_takeaway(page, database):
 def test_the_sidebar_scenario_is_checked_against_each_condition(page, checked):
     claim = next(c for c in checked if c.claim_id == "C09")
     (holding, outside), = claim.condition.boundaries
-    page.slider(key="self_reliance").set_value(outside).run()
-    assert not page.exception
+    assert_page_healthy(page.slider(key="self_reliance").set_value(outside).run())
     line = next(t for t in texts(page).splitlines() if t.startswith("In the scenario in the sidebar: Huawei"))
     assert "so the claim does not hold at the parameter defaults; it holds in " in line
     assert line.endswith(" of plausible draws.") or line.endswith("in no plausible draw.")
-    page.slider(key="self_reliance").set_value(holding).run()
+    assert_page_healthy(page.slider(key="self_reliance").set_value(holding).run())
     line = next(t for t in texts(page).splitlines() if t.startswith("In the scenario in the sidebar: Huawei"))
     assert "so the claim holds at the parameter defaults; it holds in " in line
 
@@ -109,8 +110,7 @@ def test_a_claims_file_problem_is_a_message_not_a_traceback(monkeypatch):
     monkeypatch.setattr(claims, "check_claims", broken)
     st.cache_resource.clear()
     try:
-        at = run_app(PAGE)
-        assert not at.exception
+        at = assert_page_healthy(run_app(PAGE), allow_errors="The claims files could not be checked")
         assert any("could not be checked" in e.value and "C01/mizuho" in e.value for e in at.error)
     finally:
         st.cache_resource.clear()

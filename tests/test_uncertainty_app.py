@@ -1,17 +1,16 @@
-"""Uncertainty & drivers page (AppTest) and bands on the main projections."""
+"""Uncertainty & drivers page (AppTest) and bands on the main projections. Every run a test makes goes through
+apptests.assert_page_healthy (no exception, no st.error, no chart drawn from empty or NaN data)."""
 import json
 
-from apptests import run_app
-
+from apptests import assert_page_healthy, run_app
 
 
 def page(**query):
-    return run_app("pages/uncertainty.py", **query)
+    return assert_page_healthy(run_app("pages/uncertainty.py", **query))
 
 
 def test_page_shows_probabilities_drivers_attribution_and_seek():
     at = page(export_controls="60", self_reliance="70")
-    assert not at.exception
     sentences = [m.value for m in at.markdown if m.value.startswith("- In ")]
     assert len(sentences) == 5 and all("draws" in s for s in sentences)
     specs = [json.loads(el.proto.spec) for el in at.get("vega_lite_chart")]
@@ -38,10 +37,10 @@ def test_page_says_the_draws_are_conditioned_and_how_many_are_effective():
 
 
 def test_bands_are_drawn_by_default_and_can_be_turned_off():
-    at = run_app("pages/china_market.py")
+    at = assert_page_healthy(run_app("pages/china_market.py"))
     names = [d.name for d in at.get("vega_lite_chart")[0].proto.datasets]
     assert "bands" in names
-    at.toggle(key="bands").set_value(False).run()
+    assert_page_healthy(at.toggle(key="bands").set_value(False).run())
     names = [d.name for d in at.get("vega_lite_chart")[0].proto.datasets]
     assert "bands" not in names
 
@@ -49,16 +48,14 @@ def test_bands_are_drawn_by_default_and_can_be_turned_off():
 def test_drivers_follow_the_chosen_output():
     at = page()
     before = at.get("vega_lite_chart")[1].proto.spec
-    at.selectbox(key="drivers_output").set_value("Huawei units sold in China").run()
-    assert not at.exception
+    assert_page_healthy(at.selectbox(key="drivers_output").set_value("Huawei units sold in China").run())
     assert at.get("vega_lite_chart")[1].proto.spec != before
 
 
 def test_an_absurd_goal_seek_target_gets_a_message_not_a_search():
     at = page()
     at.number_input(key="seek_target").set_value(1e308)
-    next(b for b in at.get("form_submit_button")).click().run()
-    assert not at.exception
+    assert_page_healthy(next(b for b in at.get("form_submit_button")).click().run())  # a warning, not an error
     warnings = [w.value for w in at.warning]
     assert any("must be between 0 and 10000 (USD bn); 1e+308 is outside it" in w for w in warnings), warnings
     assert not [m.value for m in at.markdown if "with US export controls at or below" in m.value]

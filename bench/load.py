@@ -295,6 +295,7 @@ class Visitor:
         self.open_started = 0.0
         self.closed_by_server = False
         self.was_open = False
+        self.close_reason = "closed"
         self.reader: asyncio.Task | None = None
         self.settled = asyncio.Event()  # no move pending
 
@@ -388,8 +389,8 @@ class Visitor:
             async for data in self.ws:
                 if isinstance(data, bytes):
                     self._on_message(data)
-        except websockets.ConnectionClosed:
-            pass
+        except websockets.ConnectionClosed as closed:
+            self.close_reason = f"{closed}"
         finally:
             self.closed_by_server = not self._closing
             self.opened.set()
@@ -431,6 +432,7 @@ class Visitor:
             self.ws = await websockets.connect(
                 f"ws://{netloc(self.host, self.port)}/_stcore/stream", subprotocols=["streamlit"],
                 additional_headers=headers, max_size=None, open_timeout=timeout, close_timeout=2,
+                ping_interval=None,  # a browser sends no pings (the server pings it, and is answered)
                 user_agent_header="chokepoint-load")
             self.reader = asyncio.create_task(self._read())
             await self.ws.send(self._rerun())
@@ -504,7 +506,7 @@ class Visitor:
             except BaseException:  # noqa: BLE001
                 pass
         if self.closed_by_server and self.was_open:
-            self.stats.dropped.append(f"visitor {self.index}")
+            self.stats.dropped.append(f"visitor {self.index}: {self.close_reason}")
 
 
 def _parse_query(query: str):
@@ -569,7 +571,8 @@ async def run(args) -> dict:
         "moves_superseded": sum(m.superseded for m in landed), "moves_lost": len(lost),
         "move_phase_s": t2 - t1,
         "error_boxes": stats.error_boxes, "error_samples": stats.error_samples,
-        "connections_dropped": len(stats.dropped), "cache_misses": stats.cache_misses,
+        "connections_dropped": len(stats.dropped), "dropped_samples": stats.dropped[:5],
+        "cache_misses": stats.cache_misses,
         "server_cpu_s": {"open_phase": cpu1 - cpu0, "move_phase": cpu2 - cpu1},
         "server_cpu_ms_per_open": (cpu1 - cpu0) * 1000.0 / opens if opens else None,
         "server_cpu_ms_per_move": (cpu2 - cpu1) * 1000.0 / len(moves) if moves else None,
@@ -611,6 +614,8 @@ def report(result: dict) -> str:
     ]
     for sample in result["failed_open_samples"]:
         lines.append(f"  failed open: {sample}")
+    for sample in result["dropped_samples"]:
+        lines.append(f"  dropped: {sample}")
     return "\n".join(lines)
 
 

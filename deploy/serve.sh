@@ -199,9 +199,16 @@ if [ ! -s "$DIR/cookie_secret" ]; then
 fi
 COOKIE_SECRET=$(cat "$DIR/cookie_secret")
 
+# Where visitors reach the app: links the app builds outside a page run (in files it exports) start with it.
+# Behind a TLS terminator or another name, set CHOKEPOINT_PUBLIC_URL yourself (e.g. https://chokepoint.example).
+PROBE_HOST=$BIND
+if [ "$BIND" = 0.0.0.0 ] || [ "$BIND" = "*" ]; then PROBE_HOST=127.0.0.1; fi
+PUBLIC_URL=${CHOKEPOINT_PUBLIC_URL:-http://$([ "$PROBE_HOST" = "$BIND" ] && echo "$BIND" || hostname -f 2>/dev/null || hostname):$PORT}
+
 start_replica() {  # start replica $1 in its own session; sets REPLICA_PID[$1]
   local i=$1 port=$((FIRST_REPLICA_PORT + $1 - 1))
-  (cd "$ROOT" && CHOKEPOINT_DATABASE_URL="$DATABASE_URL" STREAMLIT_SERVER_COOKIE_SECRET="$COOKIE_SECRET" \
+  (cd "$ROOT" && CHOKEPOINT_DATABASE_URL="$DATABASE_URL" CHOKEPOINT_PUBLIC_URL="$PUBLIC_URL" \
+     STREAMLIT_SERVER_COOKIE_SECRET="$COOKIE_SECRET" \
      PYTHONUNBUFFERED=1 exec setsid "$PY" -m streamlit run "$ROOT/app.py" \
        --server.address 127.0.0.1 --server.port "$port" --server.headless true \
        --server.fileWatcherType none --server.runOnSave false --browser.gatherUsageStats false \
@@ -237,8 +244,6 @@ sed -e "s|@BIND@|$BIND|g" -e "s|@PORT@|$PORT|g" -e "s|@STATE_DIR@|$DIR|g" \
 (cd "$DIR" && exec setsid "$HAPROXY" -db -f "$DIR/haproxy.cfg" >>"$DIR/haproxy.log" 2>&1 </dev/null) &
 HAPROXY_PID=$!
 echo "$HAPROXY_PID" >"$DIR/haproxy.pid"
-PROBE_HOST=$BIND
-if [ "$BIND" = 0.0.0.0 ] || [ "$BIND" = "*" ]; then PROBE_HOST=127.0.0.1; fi
 deadline=$((SECONDS + 30))
 until "$PY" -c 'import socket, sys; socket.create_connection((sys.argv[1], int(sys.argv[2])), 1).close()' \
         "$PROBE_HOST" "$PORT" 2>/dev/null; do
@@ -256,6 +261,7 @@ done
 } >"$DIR/serve.env.tmp"
 mv "$DIR/serve.env.tmp" "$DIR/serve.env"
 log "Chokepoint is served at http://$PROBE_HOST:$PORT/ by $REPLICAS replicas behind HAProxy (state and logs in $DIR)."
+if [ "$PUBLIC_URL" != "http://$PROBE_HOST:$PORT" ]; then log "Visitors use $PUBLIC_URL/ (the links the app writes start with it)."; fi
 log "Ctrl-C stops everything."
 
 # --- watch: restart a replica that exits; stop if HAProxy or PostgreSQL does ---------------------------------

@@ -16,6 +16,7 @@ from pptx import Presentation
 from chokepoint import MODEL_VERSION
 from chokepoint import store as store_module
 from chokepoint.store import DuckDBStore
+from chokepoint.store import records as store_records
 
 from .harness import screenshot, wait_for_app_idle
 from .test_dashboard import open_app, wait_for_url
@@ -73,7 +74,7 @@ def test_save_strips_a_hostile_name_and_an_old_hostile_row_exports_without_killi
     screenshot(page, "hostile-name-saved")
 
     # 2. A row saved before the fix, with the hostile name as it was stored then.
-    monkeypatch.setattr(store_module, "_clean", _old_clean)
+    monkeypatch.setattr(store_records, "_clean", _old_clean)  # where the store's cleaning lives since the split
     old_store = DuckDBStore(store_dir / store_module.STORE_FILE)
     old, created = old_store.save({"export_controls": 40, "self_reliance": 70}, HOSTILE, f"note {HOSTILE}",
                                   MODEL_VERSION, "x", {})

@@ -1,7 +1,8 @@
 """Issue 14: a seeded fuzz of shared links over every page. Each link is opened in Chromium on one server; the
 test fails on an exception element, a traceback, the app's error message, a request to any other host, an
 element pointing at the hostile host, text rendered as an image/script/formula/icon/heading, or a traceback in
-the server's log.
+the server's log; and on anything harness.page_health finds (an st.error, a chart drawing empty or NaN data or no
+marks, in every tab). The one st.error a link may show is the seeded deck's gone step (ALLOWED_ERRORS).
 
 CHOKEPOINT_FUZZ_LINKS sets how many links (default 200: ~2.5 s each on this 2-core machine, ~8-9 minutes);
 CHOKEPOINT_FUZZ_SEED the seed.
@@ -16,7 +17,7 @@ from chokepoint import MODEL_VERSION
 from chokepoint.params import ADVANCED_LEVERS, ADVANCED_PARAMETERS
 from chokepoint.store import DuckDBStore
 
-from .harness import screenshot, wait_for_app_idle
+from .harness import page_health, screenshot, wait_for_app_idle
 from .hostile import EVIL_HOST, PAYLOADS, OutsideRequests, problems
 from .test_dashboard import PAGES
 
@@ -28,6 +29,8 @@ KEYS = ["export_controls", "self_reliance", "reference", "year", "bands", "scena
 NUMBERS = ["0", "100", "50", "-1", "101", "12.5", "-0", "1e308", "-1e308", "1e-320", "NaN", "inf", "-inf", "0x10",
            " 5 ", "5,5", "２０", "٣", "2028", "2026", "1999", "3000", "true", "", "00080", "+7"]
 PRESETS = ["As announced for 2026", "Détente", "2024 regime frozen", "Both sides hawkish"]
+# The seeded deck's second step names a scenario that does not exist: Briefing mode says so as an st.error.
+ALLOWED_ERRORS = ("cannot be shown: no saved scenario has the id",)
 RAW = ["%", "%%%", "%zz", "%00", "%ff%fe", "%EF%BF%BF", "%E2%80%AE", "%0A%0D", "%2F..%2F..%2Fetc%2Fpasswd", "&&&",
        "===", "#frag", "%23", "%3Cscript%3Ealert(1)%3C%2Fscript%3E", "%60%21%5B%5D(http%3A%2F%2Fevil.example%2Fx)"]
 
@@ -103,6 +106,11 @@ def test_a_few_hundred_fuzzed_links_never_show_an_error_or_load_anything_from_ou
                 failures.append((number, link, [f"never idle: {type(exc).__name__}"]))
                 continue
             found = problems(page, outside) + [f"dialog: {m}" for m in dialogs]
+            try:
+                found += [p for p in page_health(page, timeout_ms=60000, allow_errors=ALLOWED_ERRORS)
+                          if p not in found]
+            except Exception as exc:  # a tab that never settles
+                found.append(f"health check did not finish: {type(exc).__name__}: {str(exc)[:200]}")
             dialogs.clear()
             if page.locator("h1").count() == 0:
                 found.append("no page title (blank page?)")

@@ -1,10 +1,11 @@
-"""Saved scenarios in a real browser: save, copy the link, open it elsewhere; archived and old links."""
+"""Saved scenarios in a real browser: save, copy the link, open it elsewhere; archived and old links. Each page,
+once idle, must pass harness.assert_page_healthy (no exception, no st.error, every chart drawing real numbers)."""
 from urllib.parse import parse_qs, urlparse
 
 from chokepoint import MODEL_VERSION
 from chokepoint.store import DuckDBStore
 
-from .harness import screenshot, wait_for_app_idle
+from .harness import assert_page_healthy, screenshot, wait_for_app_idle
 from .test_dashboard import open_app, slider_value, wait_for_url
 
 
@@ -16,6 +17,7 @@ def test_save_copy_the_link_and_open_it_in_a_new_browser(browser, app_server):
     first = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = first.new_page()
     open_app(page, f"{app_server}/?export_controls=70&self_reliance=45")
+    assert_page_healthy(page)
     page.get_by_role("button", name="Save this scenario").click()
     page.get_by_label("Name", exact=True).fill("Briefing <b>A</b>")
     page.get_by_label("Note (optional)", exact=True).fill("For the Tuesday room")
@@ -27,11 +29,13 @@ def test_save_copy_the_link_and_open_it_in_a_new_browser(browser, app_server):
     link = page.locator('[data-testid="stCode"]').first.inner_text().strip()
     assert link.endswith(f"/?scenario={scenario_id}") and link.startswith("http")
     numbers = metric_texts(page)
+    assert_page_healthy(page)
     screenshot(page, "saved-after-save")
 
     second = browser.new_context(viewport={"width": 1400, "height": 1000})
     colleague = second.new_page()
     open_app(colleague, link)
+    assert_page_healthy(colleague)
     assert slider_value(colleague, "US export controls") == 70
     assert slider_value(colleague, "China self-reliance push") == 45
     assert metric_texts(colleague) == numbers
@@ -46,6 +50,7 @@ def test_save_copy_the_link_and_open_it_in_a_new_browser(browser, app_server):
     wait_for_url(colleague, lambda q: "scenario" not in q and q.get("export_controls") == ["71"])
     wait_for_app_idle(colleague, timeout_ms=30000, quiet_ms=400)
     assert "Modified from" in colleague.locator('[data-testid="stAlertContentInfo"]').first.inner_text()
+    assert_page_healthy(colleague)
     first.close()
     second.close()
 
@@ -60,9 +65,11 @@ def test_archived_and_older_model_links_still_open(page, fresh_server, tmp_path)
     store.close()
     server = fresh_server(env={"CHOKEPOINT_STORE_DIR": str(store_dir)})
     open_app(page, f"{server.url}/?scenario={archived.id}")
+    assert_page_healthy(page)
     assert "Archived" in page.locator('[data-testid="stAlertContentSuccess"]').first.inner_text()
     assert slider_value(page, "US export controls") == 55
     open_app(page, f"{server.url}/revenue_exposure?scenario={old.id}")
+    assert_page_healthy(page)
     assert slider_value(page, "China self-reliance push") == 85
     warning = page.locator('[data-testid="stAlertContentWarning"]').first.inner_text()
     assert "Saved with model 0.9" in warning

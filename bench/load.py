@@ -189,8 +189,8 @@ def _stat_fields(pid: int) -> list[str] | None:
     return stat.rsplit(")", 1)[1].split()  # proc(5) fields from 3 (state) on
 
 
-def cpu_seconds(pids) -> float:
-    """CPU seconds used by the processes and everything they started (the app's export workers): utime + stime
+def cpu_by_process(pids) -> dict[int, float]:
+    """CPU seconds used by each process and everything it started (the app's export workers): utime + stime
     of each, plus cutime + cstime, where a child that has exited and been waited for is counted. A process
     that is gone counts 0 from then on."""
     parents: dict[int, int] = {}
@@ -199,16 +199,23 @@ def cpu_seconds(pids) -> float:
             fields = _stat_fields(int(entry.name))
             if fields:
                 parents[int(entry.name)] = int(fields[1])
-    counted, frontier = set(), set(pids)
-    while frontier:
-        counted |= frontier
-        frontier = {pid for pid, parent in parents.items() if parent in frontier and pid not in counted}
-    total = 0
-    for pid in counted:
-        fields = _stat_fields(pid)
-        if fields:
-            total += sum(int(value) for value in fields[11:15])  # utime, stime, cutime, cstime
-    return total / CLOCK_TICKS
+    used = {}
+    for root in pids:
+        counted, frontier = set(), {root}
+        while frontier:
+            counted |= frontier
+            frontier = {pid for pid, parent in parents.items() if parent in frontier and pid not in counted}
+        ticks = 0
+        for pid in counted:
+            fields = _stat_fields(pid)
+            if fields:
+                ticks += sum(int(value) for value in fields[11:15])  # utime, stime, cutime, cstime
+        used[root] = ticks / CLOCK_TICKS
+    return used
+
+
+def cpu_seconds(pids) -> float:
+    return sum(cpu_by_process(pids).values())
 
 
 def own_cpu_seconds() -> float:
@@ -544,9 +551,11 @@ async def run(args) -> dict:
         await asyncio.sleep(ramp * visitor.index / max(1, args.users))
         return await visitor.open()
 
-    cpu0, own0, t0 = cpu_seconds(pids), own_cpu_seconds(), time.perf_counter()
+    by0 = cpu_by_process(pids)
+    cpu0, own0, t0 = sum(by0.values()), own_cpu_seconds(), time.perf_counter()
     opened = await asyncio.gather(*(open_one(v) for v in visitors))
-    cpu1, own1, t1 = cpu_seconds(pids), own_cpu_seconds(), time.perf_counter()
+    by1 = cpu_by_process(pids)
+    cpu1, own1, t1 = sum(by1.values()), own_cpu_seconds(), time.perf_counter()
     moving = [v for v, ok in zip(visitors, opened) if ok]
     for visitor, ok in zip(visitors, opened):
         if not ok:
@@ -554,7 +563,8 @@ async def run(args) -> dict:
     deadline = time.perf_counter() + args.seconds
     await asyncio.gather(*(v.move_until(deadline) for v in moving))
     await asyncio.gather(*(v.finish(args.move_timeout) for v in moving))
-    cpu2, own2, t2 = cpu_seconds(pids), own_cpu_seconds(), time.perf_counter()
+    by2 = cpu_by_process(pids)
+    cpu2, own2, t2 = sum(by2.values()), own_cpu_seconds(), time.perf_counter()
 
     moves = stats.moves
     landed = [m for m in moves if m.latency is not None]
@@ -574,6 +584,7 @@ async def run(args) -> dict:
         "connections_dropped": len(stats.dropped), "dropped_samples": stats.dropped[:5],
         "cache_misses": stats.cache_misses,
         "server_cpu_s": {"open_phase": cpu1 - cpu0, "move_phase": cpu2 - cpu1},
+        "server_cpu_s_by_process": {f"{pid} {pids[pid]}": by2[pid] - by0[pid] for pid in sorted(pids)},
         "server_cpu_ms_per_open": (cpu1 - cpu0) * 1000.0 / opens if opens else None,
         "server_cpu_ms_per_move": (cpu2 - cpu1) * 1000.0 / len(moves) if moves else None,
         "server_cpu_cores_while_moving": (cpu2 - cpu1) / (t2 - t1) if t2 > t1 else None,
@@ -612,6 +623,9 @@ def report(result: dict) -> str:
         f"load tool   {result['load_tool_cpu_s']['open_phase'] + result['load_tool_cpu_s']['move_phase']:.1f} s CPU "
         f"({_cores(result['load_tool_cpu_cores_while_moving'])} while moving), on the same machine",
     ]
+    if len(result["server_cpu_s_by_process"]) > 1:
+        lines.insert(5, "            by process, whole run: " + ", ".join(
+            f"{name} {seconds:.1f} s" for name, seconds in result["server_cpu_s_by_process"].items()))
     for sample in result["failed_open_samples"]:
         lines.append(f"  failed open: {sample}")
     for sample in result["dropped_samples"]:

@@ -145,6 +145,12 @@ def test_saved_scenario_survives_the_loss_of_its_replica(browser, deployment):
     shows_saved_scenario(colleague, scenario_id)
     assert sticky_cookie(second) == other  # HAProxy kept it there: it was served by the other replica
     assert_page_healthy(colleague)
+    # A download is served from the memory of the replica that made it (/media/...): the cookie takes the
+    # browser's request there. Its link is the proxy's address.
+    with colleague.expect_download(timeout=60000) as download:
+        colleague.locator('[data-testid="stDownloadButton"]').filter(has_text="All results (CSV)").first.click()
+    table = Path(download.value.path()).read_text()
+    assert f"{url}/?scenario={scenario_id}" in table, table[:500]
 
     # The first browser's replica dies. Streamlit's frontend reconnects by itself; HAProxy finds that replica
     # down and sends it to the other, with a new cookie.

@@ -27,7 +27,7 @@ with by_units:
 with sold:
     shell.chart("units", context, views.unmet_takeaway(run, context.year))
 
-st.subheader("Policy events")
+st.header("Policy events")
 events = resources.table("policy_events")
 st.dataframe(events[["date", "actor", "kind", "title", "description", "lever", "source_id"]], hide_index=True,
              width="stretch", column_config={"date": st.column_config.DateColumn("Date", format="YYYY-MM-DD"),

@@ -97,7 +97,7 @@ st.markdown(f"**{headline}** {rest}")
 for claim in checked:
     card(claim, run, draws)
 
-st.subheader("Systems, not chips: chips and rack-scale systems compared")
+st.header("Systems, not chips: chips and rack-scale systems compared")
 table = systems.system_table(resources.database())
 st.markdown(f"**Takeaway:** {systems.system_takeaway(table)}")
 table["sources"] = [resources.cite(ids) for ids in table.source_ids]

@@ -37,15 +37,15 @@ labels = [options[token][0] for token in picked]
 scenarios = [options[token][1] for token in picked]
 runs = [resources.results(s.key()) for s in scenarios]
 
-st.subheader("Inputs that differ")
+st.header("Inputs that differ")
 differ = views.differing_inputs(labels, [s.settings() for s in scenarios])
 if len(differ):
-    st.dataframe(differ, width="stretch")
+    st.dataframe(differ.rename_axis("Input"), width="stretch")  # a named index: no empty table header
 else:
     st.write("All inputs are the same.")
 
 year = context.year
-st.subheader(f"Headline numbers, {year} (change against the first scenario)")
+st.header(f"Headline numbers, {year} (change against the first scenario)")
 st.dataframe(views.headline_comparison(labels, runs, year), hide_index=True, width="stretch")
 
 for column, (metric, entity, title, unit) in zip(st.columns(2), views.COMPARED):

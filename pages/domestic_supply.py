@@ -15,5 +15,5 @@ st.markdown("Domestic accelerators are limited by SMIC's advanced-node wafers, g
 shell.scenario_caption(context)
 shell.chart("supply", context, views.supply_takeaway(run, context.year))
 
-st.subheader("Supply chain numbers")
+st.header("Supply chain numbers")
 st.dataframe(views.supply_table(run), hide_index=True, width="stretch")

@@ -71,31 +71,31 @@ that funds both), Nvidia's China revenue is gate- and preference-driven (China's
 budget growth). The live tornado on the **Uncertainty & drivers** page shows the ranking for any output and year.
 """)
 
-st.subheader("Model 2 — what changed and why")
+st.header("Model 2 — what changed and why")
 st.markdown("Model 1.1's numbers did not survive the settings an analyst tries first. The same settings today "
             "(computed live from the model and data on screen):")
 st.dataframe(_corners(context.inputs.data_version), hide_index=True, width="stretch",
              column_config={"setting": "Setting", "model_1_1": "Model 1.1 said", "model_2": f"Model {MODEL_VERSION} says"})
 
-st.subheader("Plausibility checks over the whole lever square")
+st.header("Plausibility checks over the whole lever square")
 st.caption("`python -m chokepoint check` prints the same table and fails if a property fails.")
 checks = _checks(context.inputs.data_version).copy()
 checks["result"] = checks.passed.map({True: "pass", False: "FAIL"})
 st.dataframe(checks[["name", "what", "measured", "result"]], hide_index=True, width="stretch")
 
-st.subheader("Levers and their regimes")
+st.header("Levers and their regimes")
 st.markdown("Each `export_controls` rung imposes the tool, HBM and enforcement levels of the regime it names (an "
             "advanced lever left empty takes the rung's value, interpolated between rungs); each `self_reliance` "
             "rung sets China's import gate. No stricter rung loosens a control a laxer one kept (the loader checks).")
 st.dataframe(_ladder(context.inputs.data_version), hide_index=True, width="stretch")
 
-st.subheader("Parameters")
+st.header("Parameters")
 parameters = resources.table("model_parameters").copy()
 parameters["basis"] = [b if b == "judgment" else f"{b}: {s}" for b, s in zip(parameters.basis, parameters.source_ids.fillna(""))]
 st.dataframe(parameters[["group", "name", "label", "default", "low", "high", "unit", "basis", "note"]],
              hide_index=True, width="stretch")
 
-st.subheader("Validation: what is evidence and what is calibration")
+st.header("Validation: what is evidence and what is calibration")
 validation = resources.validation().copy()
 validation["result"] = validation.passed.map({True: "pass", False: "FAIL"})
 validation["sources"] = [resources.cite(s) if s else "not in the reference facts (labelled judgment)"
@@ -113,7 +113,7 @@ st.dataframe(calibration[["description", "year", "published_value", "low", "high
 st.caption("Known conflict, explained rather than forced: IDC's 2025 Nvidia unit share (55%, 2.2M cards) cannot be "
            "reconciled with Nvidia's revenue filings at H20 prices; it most likely counts gaming and workstation cards.")
 
-st.subheader("Backtest: the model's track record")
+st.header("Backtest: the model's track record")
 st.markdown("As a forecaster publishes a scorecard: for 2025, every input set with data from 2025 or later takes "
             "the value it had before (the list below); the recorded 2025 regime is replayed and each 2025 target "
             "scored. Then the same with data through 2025, for 2026. `python -m chokepoint validate --backtest` "
@@ -126,7 +126,7 @@ card["result"] = card.inside.map({True: "inside", False: "outside"})
 st.dataframe(card[["year", "description", "kind", "published_value", "low", "high", "model_value", "result",
                    "reverted"]], hide_index=True, width="stretch")
 
-st.subheader("Broad-semiconductor check against BCG (March 2020)")
+st.header("Broad-semiconductor check against BCG (March 2020)")
 bcg_rows = []
 comparisons = []
 for label, ec, sr, published, bcg_pct in (("Continued escalation (export_controls=75, self_reliance=60)", 75, 60,
@@ -150,16 +150,16 @@ st.caption("How it compares: " + "; ".join(comparisons) + ". BCG modelled all US
            "revenue is not sourced), and its counterfactual includes China's fast-growing AI-chip demand that Nvidia "
            "would otherwise serve, which pushes escalation settings above BCG's figure.")
 
-st.subheader("Chip and system specifications")
+st.header("Chip and system specifications")
 st.dataframe(resources.table("chip_specs"), hide_index=True, width="stretch",
              column_config={"tflops_per_kw": st.column_config.NumberColumn("BF16 TFLOPS per kW", format="%.0f")})
 
-st.subheader("Sources")
+st.header("Sources")
 sources = resources.table("sources")
 st.dataframe(sources, hide_index=True, width="stretch",
              column_config={"url": st.column_config.LinkColumn("Address"), "source_id": "Id"})
 
-st.subheader("Known limits")
+st.header("Known limits")
 st.markdown("""
 - No price equilibrium: average prices are set per regime.
 - Rest-of-world shares are exogenous.

@@ -83,7 +83,7 @@ if saved_id:
     st.success("Deck saved. Permanent link:")
     st.code(saved.link_for_deck(saved_id), language=None)
 
-st.subheader("Saved decks")
+st.header("Saved decks")
 try:
     saved_decks = saved.store().list_decks()
 except StoreError as exc:

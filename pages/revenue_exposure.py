@@ -22,7 +22,7 @@ with percent:
 
 shell.chart("risk_over_time", context, views.risk_over_time_takeaway(run))
 
-st.subheader("What the filings say: China's share of each firm's revenue")
+st.header("What the filings say: China's share of each firm's revenue")
 spec, gaps = resources.reported_china_share()
 st.vega_lite_chart(spec, width="stretch", alt="Reported China share of revenue by company and year")
 st.markdown("**Takeaway:** China still bills a large share of many US chip firms' revenue; Nvidia's share fell "

@@ -24,7 +24,7 @@ exporting.pack_buttons(f"Chokepoint briefing: {context.scenario.name or 'current
 downloads.page_link("pages/present.py", label="Present", icon=":material/slideshow:",
                     query_params={"present": "1", **{k: f"{v:g}" for k, v in context.scenario.settings().items()}})
 
-st.markdown(f"##### {context.year}, with the change against *{context.reference.name}*")
+st.header(f"{context.year}, with the change against *{context.reference.name}*")
 columns = st.columns(5)
 for column, headline in zip(columns, views.headlines(run, reference, context.year)):
     column.metric(headline.label, headline.formatted(), headline.formatted_delta(), help=headline.help,

@@ -22,7 +22,7 @@ if draws.conditioned:
                 "goal-seek all use these weighted draws.")
 shell.scenario_caption(context)
 
-st.subheader(f"Does the conclusion hold? ({context.year})")
+st.header(f"Does the conclusion hold? ({context.year})")
 for sentence in headline_probabilities(draws, context.year):
     st.markdown(f"- {sentence}")
 
@@ -30,7 +30,7 @@ run = resources.results(context.key)
 shell.chart("shares_value", context, views.share_takeaway(run, context.year)
             + " Shading shows where 50% and 90% of the weighted draws fall.")
 
-st.subheader("What moves it: drivers")
+st.header("What moves it: drivers")
 left, right = st.columns([2, 1])
 output = left.selectbox("Output", list(views.OUTPUTS), key="drivers_output")
 metric, entity, unit = views.OUTPUTS[output]
@@ -47,7 +47,7 @@ drivers_stamp = briefing.scenario_stamp(briefing.Step(context.scenario.name or "
 right.download_button("Drivers (CSV)", lambda: exports.stamped_csv(table.drop(columns=["judgment"]), drivers_stamp),
                       "drivers.csv", "text/csv", key="drivers_csv", on_click="ignore", icon=":material/table:")
 
-st.subheader("Attribution: why the revenue is at risk")
+st.header("Attribution: why the revenue is at risk")
 companies = [c for c, _, _ in context.inputs.designers + context.inputs.equipment_makers]
 company = st.selectbox("Company", companies, index=companies.index("Nvidia"), key="attribution_company")
 parts = resources.attribution_parts(context.key, company, context.year)
@@ -62,7 +62,7 @@ st.download_button("Attribution (CSV)", lambda: exports.stamped_csv(pd.DataFrame
                    "attribution.csv", "text/csv", key="attribution_csv", on_click="ignore", icon=":material/table:")
 st.markdown(f"**Takeaway:** {views.attribution_takeaway(company, parts, context.year)}")
 
-st.subheader("Goal-seek: which lever value meets a goal?")
+st.header("Goal-seek: which lever value meets a goal?")
 with st.form("seek"):
     a, b, c, d, e = st.columns([2, 3, 1, 1, 1])
     lever = a.selectbox("Lever", ["export_controls", "self_reliance"], key="seek_lever")

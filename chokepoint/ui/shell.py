@@ -56,6 +56,8 @@ def run_app() -> None:
     # An emoji icon becomes an inline SVG; a :material/...: page icon made every page fetch an SVG from Google's
     # font host (measured in Chromium; the menu's :material: icons use the font Streamlit serves itself).
     st.set_page_config(page_title="Chokepoint", page_icon="⛓️", layout="wide")
+    # What the theme cannot fix for WCAG 2.1 AA (read per run: a file of a few hundred bytes, microseconds).
+    st.html(f"<style>{(ROOT / 'chokepoint' / 'ui' / 'style.css').read_text()}</style>")
     navigation = st.navigation(_pages())
     try:
         inputs = resources.model_inputs()

@@ -632,6 +632,46 @@ def test_duckdb_waits_for_another_process_then_gives_up(tmp_path, monkeypatch):
     store.close()
 
 
+def test_duckdb_operations_take_turns_through_the_lock_file(tmp_path, monkeypatch):
+    """DuckDB reads its file's header before taking its own lock: two processes of the app saving at once lost an
+    acknowledged save (or read past the end of the file) unless they take turns through scenarios.duckdb.lock,
+    from before DuckDB opens the file until after it has closed it."""
+    import fcntl
+    path = tmp_path / "scenarios.duckdb"
+    store = DuckDBStore(path)
+    record, _ = save(store, 1)
+    with open(f"{path}.lock", "rb") as other:  # as another process of the app would hold it
+        fcntl.flock(other, fcntl.LOCK_EX)
+        monkeypatch.setattr(duckdb_store, "LOCK_WAIT_SECONDS", 0.6)
+        for operation in (lambda: store.get(record.id), lambda: save(store, 2), lambda: DuckDBStore(path)):
+            duckdb_store._busy.clear()
+            with pytest.raises(StoreError, match="busy: another program has held it for 1 s"):
+                operation()
+        # let go within the wait: the save waits for it, then goes through
+        duckdb_store._busy.clear()
+        monkeypatch.setattr(duckdb_store, "LOCK_WAIT_SECONDS", 10.0)
+        threading.Timer(0.3, fcntl.flock, (other, fcntl.LOCK_UN)).start()
+        started = time.monotonic()
+        saved, created = save(store, 3)
+        assert created and 0.25 <= time.monotonic() - started < 10
+    assert store.get(saved.id) == saved and store.get(record.id) == record
+    # while an operation runs, the lock is held: nobody else can take it
+    free_during_an_operation = store._run(lambda cur: _try_flock(f"{path}.lock"))
+    assert free_during_an_operation is False and _try_flock(f"{path}.lock") is True
+    store.close()
+
+
+def _try_flock(lock_path: str) -> bool:
+    import fcntl
+    with open(lock_path, "rb") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return True
+
+
 def test_two_duckdb_stores_on_one_file_in_one_process(tmp_path):
     path = tmp_path / "scenarios.duckdb"
     first, second = DuckDBStore(path), DuckDBStore(path)

@@ -2,7 +2,9 @@
 
 A DuckDB file can be open read-write in only one process at a time, so every operation opens the file, does its
 work and closes it, retrying for up to LOCK_WAIT_SECONDS while another process holds the lock (once: see
-`_busy`); threads of one process take turns (one lock per file). A save is committed and on disk when it returns.
+`_busy`); threads of one process take turns (one lock per file), and processes of the app take turns through
+the lock file beside the store (`_lock_process`) before DuckDB opens it. A save is committed and on disk when it
+returns.
 A file that cannot be written (a read-only disk, a restored backup) opens read-only: everything reads, saves and
 archiving raise ReadOnlyStore.
 """
@@ -14,6 +16,11 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: DuckDB's own lock only
+    fcntl = None
 
 from chokepoint.store.base import Store
 from chokepoint.store.errors import ReadOnlyStore, StoreError
@@ -40,6 +47,40 @@ def _file_lock(path: Path) -> threading.Lock:
         return _file_locks.setdefault(key, threading.Lock())
 
 
+def _lock_process(path: str) -> int | None:
+    """Take the exclusive lock on PATH.lock (created if missing) for one operation; the file descriptor to give to
+    `_unlock_process`, or None when there is no lock file to be had (a read-only disk without one). Raises
+    BlockingIOError while another process holds it.
+
+    Why: DuckDB reads the store file's header before it takes its own lock and does not read it again once it has
+    it. A process whose read falls just before another process's closing checkpoint, and whose lock comes just
+    after, works from the old header: its own checkpoint then drops the other's last save (an acknowledged save
+    lost), or it reads past the end of the file ("Could not read enough bytes"). Holding this lock from before
+    DuckDB opens the file until after it has closed it means the header is read only when no other process of the
+    app has the file open."""
+    if fcntl is None:
+        return None
+    lock_path = path + ".lock"
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+    except OSError:
+        try:  # a read-only disk or a file of another account: a lock can be taken on a read-only descriptor
+            fd = os.open(lock_path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        except OSError:
+            return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _unlock_process(fd: int | None) -> None:
+    if fd is not None:
+        os.close(fd)  # closing the descriptor lets go of its lock
+
+
 class DuckDBStore(Store):
     """One DuckDB file shared by any number of threads and processes (one operation at a time)."""
 
@@ -59,6 +100,7 @@ class DuckDBStore(Store):
         self._run(lambda cur: self._create_schema(cur))
 
     def _connect(self):
+        """(a DuckDB connection, the process lock to let go of after closing it)."""
         import duckdb
 
         started = time.monotonic()
@@ -66,34 +108,51 @@ class DuckDBStore(Store):
         patient = last_timeout is None
         deadline = started + (LOCK_WAIT_SECONDS if patient else BUSY_RETRY_SECONDS)
         delay = 0.005
-        while True:
-            try:
-                connection = duckdb.connect(str(self.path), read_only=self.read_only, config={"threads": 1})
-            except duckdb.IOException as exc:
-                message = str(exc).lower()
-                if "lock" in message:
-                    if time.monotonic() < deadline:
-                        time.sleep(min(delay, max(0.0, deadline - time.monotonic())) * random.uniform(0.5, 1.0))
-                        delay = min(delay * 2, 0.2)
+
+        def wait_or_give_up(cause: BaseException | None) -> None:
+            nonlocal delay
+            if time.monotonic() < deadline:
+                time.sleep(min(delay, max(0.0, deadline - time.monotonic())) * random.uniform(0.5, 1.0))
+                delay = min(delay * 2, 0.2)
+                return
+            if patient:
+                _busy[self._key] = time.monotonic()
+                raise StoreError("the saved-scenario store is busy: another program has held it for "
+                                 f"{LOCK_WAIT_SECONDS:.0f} s; please try again shortly") from cause
+            raise StoreError("the saved-scenario store is still busy (another program has held it for "
+                             f"{time.monotonic() - last_timeout + LOCK_WAIT_SECONDS:.0f} s or more); "
+                             "please try again shortly") from cause
+
+        process_lock, locked = None, False
+        try:
+            while True:
+                if not locked:
+                    try:
+                        process_lock, locked = _lock_process(self._key), True
+                    except BlockingIOError:  # another process of the app is using the file
+                        wait_or_give_up(None)
                         continue
-                    if patient:
-                        _busy[self._key] = time.monotonic()
-                        raise StoreError("the saved-scenario store is busy: another program has held it for "
-                                         f"{LOCK_WAIT_SECONDS:.0f} s; please try again shortly") from exc
-                    raise StoreError("the saved-scenario store is still busy (another program has held it for "
-                                     f"{time.monotonic() - last_timeout + LOCK_WAIT_SECONDS:.0f} s or more); "
-                                     "please try again shortly") from exc
-                if not self.read_only and any(m in message for m in _NOT_WRITABLE) and self.path.is_file():
-                    # A valid file that cannot be written (a read-only disk, a restored backup): read it.
-                    self.read_only = True
-                    self.read_only_reason = ("its file is on a read-only disk" if "read-only" in message
-                                             else "its file cannot be written by this server")
-                    continue
-                raise StoreError("cannot open the saved-scenario store file") from exc
-            except duckdb.Error as exc:
-                raise StoreError(f"cannot open the saved-scenario store file ({type(exc).__name__})") from exc
-            _busy.pop(self._key, None)
-            return connection
+                try:
+                    connection = duckdb.connect(str(self.path), read_only=self.read_only, config={"threads": 1})
+                except duckdb.IOException as exc:
+                    message = str(exc).lower()
+                    if "lock" in message:  # another program holds the file (one that does not take our lock)
+                        wait_or_give_up(exc)
+                        continue
+                    if not self.read_only and any(m in message for m in _NOT_WRITABLE) and self.path.is_file():
+                        # A valid file that cannot be written (a read-only disk, a restored backup): read it.
+                        self.read_only = True
+                        self.read_only_reason = ("its file is on a read-only disk" if "read-only" in message
+                                                 else "its file cannot be written by this server")
+                        continue
+                    raise StoreError("cannot open the saved-scenario store file") from exc
+                except duckdb.Error as exc:
+                    raise StoreError(f"cannot open the saved-scenario store file ({type(exc).__name__})") from exc
+                _busy.pop(self._key, None)
+                return connection, process_lock
+        except BaseException:
+            _unlock_process(process_lock)
+            raise
 
     def _run(self, operation: Operation) -> Any:
         import duckdb
@@ -101,7 +160,7 @@ class DuckDBStore(Store):
         with self._lock:
             if self._closed:
                 raise StoreError("the saved-scenario store is closed")
-            connection = self._connect()
+            connection, process_lock = self._connect()
             try:
                 try:
                     return operation(Cursor(connection, DUCKDB))
@@ -116,6 +175,8 @@ class DuckDBStore(Store):
                     connection.close()
                 except duckdb.Error as exc:
                     raise StoreError(f"saved-scenario store error on close ({type(exc).__name__})") from exc
+                finally:
+                    _unlock_process(process_lock)  # only once DuckDB has let go of the file
 
     def close(self) -> None:
         self._closed = True  # nothing stays open between operations

@@ -79,13 +79,22 @@ def _inline_values(node) -> list[list]:
     return found
 
 
+# Briefing mode is read from the back of a room: no chart text under 18 px. Its colour is the page's text colour
+# (chokepoint/ui/present.css), so it meets AAA contrast (7:1) in the light and the dark theme alike.
+PRESENT_MIN_PX = 18
+
+
 def large_type(spec: dict, scale: float = 1.6) -> dict:
-    """The same chart with type sized for the back of a room (presentation mode)."""
+    """The same chart with type sized for the back of a room (presentation mode): each size `scale` times the
+    chart's own, and never under PRESENT_MIN_PX."""
+    def size(base: float) -> float:
+        return max(PRESENT_MIN_PX, base * scale)
+
     config = dict(spec.get("config", {}))
-    config["axis"] = {**config.get("axis", {}), "labelFontSize": 11 * scale, "titleFontSize": 12 * scale}
-    config["legend"] = {**config.get("legend", {}), "labelFontSize": 11 * scale, "titleFontSize": 12 * scale,
+    config["axis"] = {**config.get("axis", {}), "labelFontSize": size(11), "titleFontSize": size(12)}
+    config["legend"] = {**config.get("legend", {}), "labelFontSize": size(11), "titleFontSize": size(12),
                         "symbolSize": 100 * scale}
-    config["title"] = {**config.get("title", {}), "fontSize": 14 * scale, "subtitleFontSize": 10 * scale}
+    config["title"] = {**config.get("title", {}), "fontSize": size(14), "subtitleFontSize": size(10)}
     return {**spec, "config": config, "height": int(spec.get("height", 320) * 1.25)}
 
 

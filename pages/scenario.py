@@ -1,4 +1,6 @@
 """Scenario (landing): headline numbers against the reference scenario and the two key charts."""
+from urllib.parse import urlencode
+
 import streamlit as st
 
 from chokepoint import views
@@ -21,8 +23,13 @@ exporting.results_button(context, downloads)
 exporting.pack_buttons(f"Chokepoint briefing: {context.scenario.name or 'current scenario'}",
                        [(context.scenario.name or "Current scenario", None, "")], None, context, key="current",
                        container=downloads)
-downloads.page_link("pages/present.py", label="Present", icon=":material/slideshow:",
-                    query_params={"present": "1", **{k: f"{v:g}" for k, v in context.scenario.settings().items()}})
+# A plain link with the whole scenario, each key once. An in-app page link added the address's URL-bound levers to
+# its own copy of them when followed (export_controls twice, and a warning when that address is opened again); a
+# link that named only the rest lost the scenario when opened in a new tab, as a presenter does for the projector.
+present_query = {"present": "1", "reference": context.reference.name, "year": str(context.year),
+                 **{k: f"{v:g}" for k, v in sorted(context.scenario.settings().items())}}
+downloads.link_button("Present", f"present?{urlencode(present_query)}", icon=":material/slideshow:",
+                      help="Opens briefing mode for this scenario in a new tab.")
 
 st.header(f"{context.year}, with the change against *{context.reference.name}*")
 columns = st.columns(5)

@@ -1,9 +1,12 @@
 """Assemble briefing material (stamps, packs) for one scenario or a deck. No Streamlit: the caller passes
-the functions that give results and chart specs, so the app, tests and benchmarks share one path."""
+the functions that give results and chart specs, so the app, tests and benchmarks share one path.
+
+The app builds pack files in a worker process (chokepoint/workers.py): it gathers what the pack needs from its
+caches as plain data (`pack_request`), and the worker runs `pack_file`, which builds the pack (its Monte Carlo
+odds and chart images included) and the PPTX or PDF."""
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 import pandas as pd
@@ -44,8 +47,8 @@ def build_pack(title: str, steps: list[Step], reference: Scenario, year: int, in
     reference_run = results(reference_key)
     jobs = [(chart_spec(kind, step.scenario.key(), reference_key, year), chart_stamp(kind, step, inputs, year))
             for step in steps for kind in PACK_CHARTS]
-    with ThreadPoolExecutor(max_workers=2) as pool:  # vl-convert renders outside the GIL: use both cores
-        rendered = list(pool.map(lambda job: exports.chart_png(*job, scale=1.5), jobs))
+    # one after another: the app runs this in a worker process (pack_file), one core per pack at most
+    rendered = [exports.chart_png(spec, stamp_, scale=1.5) for spec, stamp_ in jobs]
     slides = []
     for index, step in enumerate(steps):
         run = results(step.scenario.key())
@@ -72,3 +75,43 @@ def build_pack(title: str, steps: list[Step], reference: Scenario, year: int, in
                           inputs.data_version, MODEL_SOURCES, steps[0].link if steps else link)
     subtitle = f"{len(steps)} scenario{'' if len(steps) == 1 else 's'} · reference: {reference.name} · year {year}"
     return exports.Pack(title, subtitle, slides, assumptions, source_lines, stamp, list(left_out or []))
+
+
+@dataclass(frozen=True)
+class PackRequest:
+    """Everything `pack_file` needs to build a pack in another process, as plain data: the steps, each scenario's
+    result rows and each chart's Vega-Lite spec, taken from the server's caches by `pack_request`."""
+    title: str
+    steps: list[Step]
+    reference: Scenario
+    year: int
+    inputs: ModelInputs
+    results: dict[ScenarioKey, list[tuple]]          # scenario -> its result rows (views.Results.rows)
+    specs: dict[tuple[str, ScenarioKey, ScenarioKey, int], dict]  # (kind, scenario, reference, year) -> spec
+    sources: pd.DataFrame
+    left_out: list[str] = field(default_factory=list)
+    link: str = ""
+
+
+def pack_request(title: str, steps: list[Step], reference: Scenario, year: int, inputs: ModelInputs,
+                 results: Callable[[ScenarioKey], views.Results],
+                 chart_spec: Callable[[str, ScenarioKey, ScenarioKey, int], dict], sources: pd.DataFrame,
+                 left_out: list[str] | None = None, link: str = "") -> PackRequest:
+    """What `build_pack` would read through `results` and `chart_spec`, read now (cheap from the app's caches)."""
+    reference_key = reference.key()
+    keys = dict.fromkeys([reference_key, *(step.scenario.key() for step in steps)])
+    specs = {(kind, key, reference_key, year): chart_spec(kind, key, reference_key, year)
+             for key in (step.scenario.key() for step in steps) for kind in PACK_CHARTS}
+    return PackRequest(title, list(steps), reference, year, inputs, {key: results(key).rows for key in keys}, specs,
+                       sources, list(left_out or []), link)
+
+
+def pack_file(kind: str, request: PackRequest) -> bytes:
+    """The pack as a "pptx" or "pdf" file: what an export worker process runs (chokepoint/workers.py)."""
+    if kind not in ("pptx", "pdf"):
+        raise ValueError(f"no pack format {kind!r}")
+    runs = {key: views.Results(rows) for key, rows in request.results.items()}
+    pack = build_pack(request.title, request.steps, request.reference, request.year, request.inputs, runs.__getitem__,
+                      lambda *chart: request.specs[chart], request.sources, left_out=request.left_out,
+                      link=request.link)
+    return exports.pack_pptx(pack) if kind == "pptx" else exports.pack_pdf(pack)

@@ -11,7 +11,7 @@ output, each with one rule:
   return gets a leading apostrophe (the OWASP rule against CSV formula injection).
 - **In XML** (charts, PPTX, PDF): `exports.xml_safe` drops what XML 1.0 cannot hold.
 
-Names, notes and titles are also cleaned once when they are saved (chokepoint/store.py): control characters,
+Names, notes and titles are also cleaned once when they are saved (chokepoint/store/records.py): control characters,
 noncharacters and text-direction controls are removed, and a name with nothing visible is refused.
 """
 from __future__ import annotations

@@ -43,7 +43,8 @@ if deck_id or st.query_params.get("present") == "1":
                 on_click=decks.go_to, args=(slide.number - 1,))
     forward.button("Next ▶", key="present_next", shortcut="Right", disabled=slide.number >= slide.count,
                    on_click=decks.go_to, args=(slide.number + 1,))
-    leave.page_link("pages/present.py", label="Leave: Briefing mode", icon=":material/logout:", query_params={})
+    if leave.button("Leave: Briefing mode", key="present_leave", shortcut="Escape", icon=":material/logout:"):
+        st.switch_page("pages/present.py", query_params={})  # the builder; {}, not None: None may not clear levers
     if slide.speaker_notes:
         with notes_column.expander("Speaker notes"):
             st.markdown(saved.plain(slide.speaker_notes))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gc
+import hashlib
 import sys
 from contextvars import ContextVar
 from pathlib import Path
@@ -100,20 +101,48 @@ def scenario_caption(context: controls.Context) -> None:
 
 
 def chart_alt(kind: str, year: int) -> str:
-    """A chart's alt text: what the chart is, never the scenario's numbers. The alt text becomes the
-    Vega-Lite spec's description, and Streamlit's frontend rebuilds a chart from scratch (compile, parse,
-    new SVG) whenever its spec changes, but swaps the data in place when only the data does. A takeaway as
-    alt text changed the spec on every slider move (measured: 152 ms -> 114 ms median, slider to repaint).
-    The takeaway is the caption directly under the chart, so a screen reader reads it next."""
+    """A chart's alt text (its accessible name): what the chart is, never the scenario's numbers. Streamlit's
+    frontend applies the alt text as the Vega-Lite spec's description and rebuilds a chart from scratch
+    (compile, parse, new SVG) whenever that changes, but swaps the data in place when only the data does. A
+    takeaway as alt text changed it on every slider move (measured: 152 ms -> 114 ms median, slider to repaint).
+    The scenario's takeaway is the chart's accessible description instead (`chart`)."""
     return f"Chart: {catalogue.CATALOGUE[kind].title_for(year)}. Its takeaway is written under it."
 
 
+_FOCUS_CSS = f"<style>{(Path(__file__).with_name('focus.css')).read_text()}</style>"
+# Makes the takeaway written under a chart the chart's accessible description (aria-describedby): a screen
+# reader says what the chart shows for the scenario on screen when it reaches the chart, and the chart's spec
+# (its alt text included) stays the same, so a slider move still swaps the data in place. The script sits after
+# the takeaway, which sits after the chart's element; the chart mounts late (its code loads lazily), so an
+# observer links it whenever it appears. The script's element changes with the takeaway and the year (the
+# digest), so it runs again and replaces its observer. Our own code, no user text.
+_DESCRIBE_JS = """(() => {
+  const own = document.currentScript && document.currentScript.closest('[data-testid="stElementContainer"]');
+  const note = own && own.previousElementSibling, box = note && note.previousElementSibling;
+  const text = note && note.querySelector('[data-testid="stMarkdownContainer"]');
+  if (!text || !box) return;
+  text.id = text.id || 'chart-takeaway-' + Math.random().toString(36).slice(2);
+  const link = () => {
+    const chart = box.querySelector('[data-testid="stVegaLiteChart"]');
+    if (chart && chart.getAttribute('aria-describedby') !== text.id) chart.setAttribute('aria-describedby', text.id);
+  };
+  if (box.__chartDescription) box.__chartDescription.disconnect();
+  box.__chartDescription = new MutationObserver(link);
+  box.__chartDescription.observe(box, {childList: true, subtree: true});
+  link();
+})();"""
+
+
 def chart(kind: str, context: controls.Context, takeaway: str) -> None:
-    """A chart with its one-line takeaway under it and, on request, its data as a table and its
-    downloads (built only when asked for: a slider move pays for neither)."""
+    """A chart with its one-line takeaway under it (also its accessible description) and, on request, its data
+    as a table and its downloads (built only when asked for: a slider move pays for neither). The toggle is the
+    first keyboard stop after the chart (its toolbar comes before the plot): Tab, then Space, shows the table."""
     spec = resources.chart_spec(kind, context.key, context.reference_key, context.year, context.bands)
+    st.html(_FOCUS_CSS)  # style only: no room taken (see focus.css)
     st.vega_lite_chart(resources.arrow_ready(spec), width="stretch", alt=chart_alt(kind, context.year))
     st.markdown(f"**Takeaway:** {takeaway}")
+    digest = hashlib.sha1(f"{context.year} {takeaway}".encode()).hexdigest()[:12]
+    st.html(f'<script data-chart-description="{digest}">{_DESCRIBE_JS}</script>', unsafe_allow_javascript=True)
     if st.toggle("Data and downloads (PNG, SVG, CSV)", key=f"show-data::{kind}"):
         exporting.chart_buttons(kind, context)
         rows = resources.chart_data(kind, context.key, context.reference_key, context.year)["main"]

@@ -108,7 +108,8 @@ class _Worker:
         try:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "chokepoint.workers", str(child.fileno()), str(nice), ",".join(preload)],
-                pass_fds=(child.fileno(),), stdin=subprocess.DEVNULL, env=env, cwd=str(ROOT))
+                pass_fds=(child.fileno(),), stdin=subprocess.DEVNULL, env=env, cwd=str(ROOT),
+                start_new_session=True)  # its own session: see _lower_priority
         except BaseException:
             parent.close()
             raise
@@ -426,16 +427,30 @@ def _die_with_the_server() -> None:
         pass
 
 
+def _lower_priority(nice: int) -> None:
+    """Give way to the server for CPU. The nice value orders this process against others of its scheduling
+    group; with Linux's autogroups (on by default for desktop-like kernels, as here) CPU is shared between
+    sessions first, so the worker runs in a session of its own (start_new_session) whose group gets the same
+    nice value: a build then neither takes the server's turns nor counts against the server's group."""
+    if not nice:
+        return
+    try:
+        os.nice(nice)  # threads started later (vl-convert's) inherit it
+    except OSError:
+        pass
+    try:
+        with open("/proc/self/autogroup", "w") as group:
+            group.write(str(nice))
+    except OSError:  # no autogroups (not Linux, or turned off): the nice value alone does it
+        pass
+
+
 def _serve(fd: int, nice: int, preload: list[str]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the server, which stops its workers
     _die_with_the_server()
     if os.getppid() == 1:
         return  # the server went before we could ask to follow it
-    if nice:
-        try:
-            os.nice(nice)  # threads started later (vl-convert's) inherit it
-        except OSError:
-            pass
+    _lower_priority(nice)
     conn = Connection(fd)
     for module in preload:
         importlib.import_module(module)

@@ -25,6 +25,8 @@ if not getattr(sys, "_chokepoint_gc_frozen", False):
     sys._chokepoint_gc_frozen = True
 
 ROOT = Path(__file__).resolve().parents[2]
+_PAGE_CSS = "<style>" + "\n".join((Path(__file__).with_name(name)).read_text()
+                                  for name in ("style.css", "focus.css")) + "</style>"
 PAGES = [
     ("pages/scenario.py", "Scenario", ":material/tune:", True),
     ("pages/china_market.py", "China market", ":material/stacked_line_chart:", False),
@@ -57,8 +59,8 @@ def run_app() -> None:
     # An emoji icon becomes an inline SVG; a :material/...: page icon made every page fetch an SVG from Google's
     # font host (measured in Chromium; the menu's :material: icons use the font Streamlit serves itself).
     st.set_page_config(page_title="Chokepoint", page_icon="⛓️", layout="wide")
-    # What the theme cannot fix for WCAG 2.1 AA (read per run: a file of a few hundred bytes, microseconds).
-    st.html(f"<style>{(ROOT / 'chokepoint' / 'ui' / 'style.css').read_text()}</style>")
+    # What the theme cannot fix for WCAG 2.1 AA: contrast (style.css) and focus rings (focus.css), one element.
+    st.html(_PAGE_CSS)
     navigation = st.navigation(_pages())
     try:
         inputs = resources.model_inputs()
@@ -109,7 +111,6 @@ def chart_alt(kind: str, year: int) -> str:
     return f"Chart: {catalogue.CATALOGUE[kind].title_for(year)}. Its takeaway is written under it."
 
 
-_FOCUS_CSS = f"<style>{(Path(__file__).with_name('focus.css')).read_text()}</style>"
 # Makes the takeaway written under a chart the chart's accessible description (aria-describedby): a screen
 # reader says what the chart shows for the scenario on screen when it reaches the chart, and the chart's spec
 # (its alt text included) stays the same, so a slider move still swaps the data in place. The script sits after
@@ -138,7 +139,6 @@ def chart(kind: str, context: controls.Context, takeaway: str) -> None:
     as a table and its downloads (built only when asked for: a slider move pays for neither). The toggle is the
     first keyboard stop after the chart (its toolbar comes before the plot): Tab, then Space, shows the table."""
     spec = resources.chart_spec(kind, context.key, context.reference_key, context.year, context.bands)
-    st.html(_FOCUS_CSS)  # style only: no room taken (see focus.css)
     st.vega_lite_chart(resources.arrow_ready(spec), width="stretch", alt=chart_alt(kind, context.year))
     st.markdown(f"**Takeaway:** {takeaway}")
     digest = hashlib.sha1(f"{context.year} {takeaway}".encode()).hexdigest()[:12]

@@ -323,10 +323,6 @@ def test_compare_picks_with_the_keyboard(page, app_server):
     assert_page_healthy(page)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "chokepoint/ui/focus.css (the rings Streamlit lacks: links, switches, fields, a chart's toolbar, the Copy "
-    "button) reaches a page only through shell.chart; shell.run_app, which injects style.css on every page, "
-    "must inject it too. Strict: once it does, this passes and the mark must go."))
 def test_focus_rings_on_the_pages_without_a_chart(page, fresh_server, tmp_path):
     store = DuckDBStore(tmp_path / "store" / "scenarios.duckdb")
     store.save({"export_controls": 55, "self_reliance": 65}, "Ringed", "", MODEL_VERSION, "x", {})

@@ -4,7 +4,8 @@ element pointing at the hostile host, text rendered as an image/script/formula/i
 the server's log; and on anything harness.page_health finds (an st.error, a chart drawing empty or NaN data or no
 marks, in every tab). The one st.error a link may show is the seeded deck's gone step (ALLOWED_ERRORS).
 
-CHOKEPOINT_FUZZ_LINKS sets how many links (default 200: ~2.5 s each on this 2-core machine, ~8-9 minutes);
+CHOKEPOINT_FUZZ_LINKS sets how many links (default 100: each page now checked in every tab, ~4-7 s a link on this
+2-core machine, ~7-11 minutes);
 CHOKEPOINT_FUZZ_SEED the seed.
 """
 from __future__ import annotations
@@ -21,7 +22,7 @@ from .harness import page_health, screenshot, wait_for_app_idle
 from .hostile import EVIL_HOST, PAYLOADS, OutsideRequests, problems
 from .test_dashboard import PAGES
 
-LINKS = int(os.environ.get("CHOKEPOINT_FUZZ_LINKS", "200"))
+LINKS = int(os.environ.get("CHOKEPOINT_FUZZ_LINKS", "100"))
 SEED = int(os.environ.get("CHOKEPOINT_FUZZ_SEED", "14"))
 PATHS = [*PAGES, "present"]
 KEYS = ["export_controls", "self_reliance", "reference", "year", "bands", "scenario", "compare", "present", "step",

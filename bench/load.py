@@ -218,6 +218,25 @@ def cpu_seconds(pids) -> float:
     return sum(cpu_by_process(pids).values())
 
 
+def cpu_pressure_seconds() -> float | None:
+    """Seconds during which some runnable task on this machine waited for a CPU (/proc/pressure/cpu, "some"
+    total): how much other work competed with the server while it was measured. None without PSI."""
+    try:
+        for line in Path("/proc/pressure/cpu").read_text().splitlines():
+            if line.startswith("some "):
+                return int(line.rsplit("total=", 1)[1]) / 1e6
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def load_average() -> float:
+    try:
+        return float(Path("/proc/loadavg").read_text().split()[0])
+    except (OSError, ValueError):
+        return float("nan")
+
+
 def own_cpu_seconds() -> float:
     times = os.times()
     return times.user + times.system
@@ -556,6 +575,7 @@ async def run(args) -> dict:
     opened = await asyncio.gather(*(open_one(v) for v in visitors))
     by1 = cpu_by_process(pids)
     cpu1, own1, t1 = sum(by1.values()), own_cpu_seconds(), time.perf_counter()
+    pressure1, load1 = cpu_pressure_seconds(), load_average()
     moving = [v for v, ok in zip(visitors, opened) if ok]
     for visitor, ok in zip(visitors, opened):
         if not ok:
@@ -565,6 +585,7 @@ async def run(args) -> dict:
     await asyncio.gather(*(v.finish(args.move_timeout) for v in moving))
     by2 = cpu_by_process(pids)
     cpu2, own2, t2 = sum(by2.values()), own_cpu_seconds(), time.perf_counter()
+    pressure2, load2 = cpu_pressure_seconds(), load_average()
 
     moves = stats.moves
     landed = [m for m in moves if m.latency is not None]
@@ -589,6 +610,11 @@ async def run(args) -> dict:
         "server_cpu_ms_per_move": (cpu2 - cpu1) * 1000.0 / len(moves) if moves else None,
         "server_cpu_cores_while_moving": (cpu2 - cpu1) / (t2 - t1) if t2 > t1 else None,
         "load_tool_cpu_s": {"open_phase": own1 - own0, "move_phase": own2 - own1},
+        "machine_cpus": os.cpu_count(),
+        "machine_load_average": {"moves_start": load1, "moves_end": load2},
+        "machine_cpu_pressure_while_moving": ((pressure2 - pressure1) / (t2 - t1)
+                                              if pressure1 is not None and pressure2 is not None and t2 > t1
+                                              else None),
         "load_tool_cpu_cores_while_moving": (own2 - own1) / (t2 - t1) if t2 > t1 else None,
     }
 
@@ -626,6 +652,10 @@ def report(result: dict) -> str:
     if len(result["server_cpu_s_by_process"]) > 1:
         lines.insert(5, "            by process, whole run: " + ", ".join(
             f"{name} {seconds:.1f} s" for name, seconds in result["server_cpu_s_by_process"].items()))
+    pressure = result["machine_cpu_pressure_while_moving"]
+    lines.append(f"machine     {result['machine_cpus']} CPUs, load average {result['machine_load_average']['moves_start']:.1f}"
+                 f" -> {result['machine_load_average']['moves_end']:.1f} while moving"
+                 + (f"; some task waited for a CPU {pressure:.0%} of that time" if pressure is not None else ""))
     for sample in result["failed_open_samples"]:
         lines.append(f"  failed open: {sample}")
     for sample in result["dropped_samples"]:

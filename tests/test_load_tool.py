@@ -29,7 +29,8 @@ def test_three_users_for_ten_seconds_print_every_number_and_see_no_error(tmp_pat
                     r"move +\d+ sent, \d+ landed, \d+ superseded, 0 lost; +latency p50 [\d.]+ ms +p95 [\d.]+ ms +max",
                     r"errors +0 error boxes, 0 connections dropped",
                     r"server CPU +[\d.]+ ms per page open, [\d.]+ ms per move",
-                    r"load tool +[\d.]+ s CPU"):
+                    r"load tool +[\d.]+ s CPU",
+                    r"machine +\d+ CPUs, load average [\d.]+ -> [\d.]+ while moving"):
         assert re.search(pattern, text), f"not printed: {pattern}\n{text}"
     numbers = json.loads(out.read_text())
     assert str(server_pid) in numbers["server_pids"]  # found by its port

@@ -98,6 +98,9 @@ def test_the_app_redirects_deep_page_paths_and_handles_script_errors():
     ("/library", "", None), ("/", "", None), ("/present", "deck=abc", None),
     ("/_stcore/health", "", None), ("/static/js/index.js", "", None), ("/media/abc.png", "", None),
     ("/library/_stcore/health", "", None),  # the frontend probes for the app's base path
+    # a Streamlit route name inside a page address is still a page address (was a blank page: the fuzz's #85)
+    ("/china_market/static", "bands=x", "/china_market?bands=x"), ("/library/media", "", "/library"),
+    ("/library/_stcore", "", "/library"), ("/library/static/js/index.js", "", "/library"),
     ("/app/static/x.png", "", None), ("/component/x/index.html", "", None),
     ("//x", "a=1", "/x?a=1"), ("//", "", "/"), ("///library", "", "/library"), ("/library//", "", "/library"),
 ])

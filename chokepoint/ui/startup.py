@@ -85,8 +85,12 @@ STREAMLIT_ROUTES = frozenset({"_stcore", "static", "media", "component", "app", 
 def redirect_target(path: str, query: str = "") -> str | None:
     """Where a request for `path` should go instead, or None to serve it as it is."""
     parts = [part for part in path.split("/") if part]
-    # The frontend probes <page>/_stcore/... to find the app's base path: those must keep their answer.
-    if any(part in STREAMLIT_ROUTES for part in parts):
+    # Streamlit's own routes live at the root (/static/..., /_stcore/..., /media/...), and the frontend probes
+    # <page>/_stcore/<endpoint> to find the app's base path: those keep their answer. Any other deeper path,
+    # /china_market/static included, is a page address (served as is, its relative asset addresses would
+    # resolve under it and load the page's HTML instead of its scripts: a blank page).
+    if "//" not in path and parts and (parts[0] in STREAMLIT_ROUTES
+                                       or (len(parts) >= 3 and parts[1] == "_stcore")):
         return None
     if len(parts) < 2 and "//" not in path:  # "//x" breaks the relative asset addresses as "/x/y" does
         return None

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections import Counter
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -11,7 +12,8 @@ import streamlit as st
 
 from chokepoint import MODEL_VERSION, safetext, views
 from chokepoint.migrations import migrate
-from chokepoint.params import HEADLINE_LEVERS, ModelInputs, Scenario, preset_scenario, scenario_from_settings
+from chokepoint.params import (ADVANCED_LEVERS, ADVANCED_PARAMETERS, HEADLINE_LEVERS, ModelInputs, Scenario,
+                              preset_scenario, scenario_from_settings)
 from chokepoint.store import (ID_PATTERN, NAME_MAX, NOTE_MAX, DamagedRecord, InvalidInput, SavedScenario,
                               StoreError, canonical_settings, removal_message)
 from chokepoint.ui import resources
@@ -100,19 +102,54 @@ def forget_loaded() -> None:
     owns the session's "loaded" state; other modules change it only through here."""
     st.session_state.pop("loaded", None)
     st.session_state.pop("loaded_id", None)
+    _stop_retrying()
+
+
+# A link whose record could not be read because the store was down is tried again at most this often (seconds,
+# from the end of the failed try) in a session: a store that is down can make each try wait (PostgreSQL's
+# connect timeout, DuckDB's lock wait), and that wait must not be paid on every rerun.
+STORE_RETRY_SECONDS = 5.0
+_PENDING = "linked_pending"  # session state: the link waiting for the store (see open_linked)
+_RAN = "linked_ran"          # session state: open_linked has run in this session before
 
 
 def open_linked(inputs: ModelInputs) -> tuple[list[str], dict[str, float] | None]:
     """If the address names a saved scenario not yet loaded in this session, load it: returns (problems to
     show, the settings the levers should take, or None). An unknown or malformed id leaves the default
-    scenario and the store untouched."""
+    scenario and the store untouched.
+
+    The levers keep the values the browser sent when a session's first run arrives with them: that is a browser
+    whose server went away (a replica killed behind the proxy) reconnected to another one without reloading, and
+    the levers on its screen, perhaps just moved, are the user's. The record is remembered all the same, so
+    `status` says whether the view is the saved scenario or modified from it.
+
+    While the store cannot be read, the notice says so and the link is tried again at most every
+    STORE_RETRY_SECONDS, on a rerun; once it opens, the notice goes. If the user moves the levers away from what
+    the notice showed in the meantime, the view is theirs: no more tries, no notice, no ?scenario= in the
+    address."""
+    first_run = _RAN not in st.session_state
+    st.session_state[_RAN] = True
     values = st.query_params.get_all("scenario")
     if not values:
+        _stop_retrying()  # the address no longer names it (a page opened without it, history navigation)
         return [], None
     scenario_id = values[0].strip()
     if st.session_state.get("loaded_id") == scenario_id:
+        _stop_retrying()  # e.g. saved meanwhile: the address names the new record, the old link is done
         return [], None
-    forget_loaded()
+    keep_levers = first_run and _browser_sent_levers()
+    pending = st.session_state.get(_PENDING)
+    baseline = None
+    if pending is not None and pending["id"] == scenario_id:
+        levers = _levers_now()
+        if pending["baseline"] is not None and levers is not None and levers != pending["baseline"]:
+            _stop_retrying()
+            del st.query_params["scenario"]
+            return [], None
+        if time.monotonic() < pending["next_try"]:
+            return [], None  # its notice is still in the session's address notices
+        keep_levers, baseline = pending["keep_levers"], pending["baseline"]
+    forget_loaded()  # also withdraws an earlier store-down notice: a new one replaces it if the store is still down
     if not ID_PATTERN.fullmatch(scenario_id):
         del st.query_params["scenario"]
         return [f"{quoted('scenario=' + scenario_id, 49)} is not a scenario id"], None
@@ -122,22 +159,61 @@ def open_linked(inputs: ModelInputs) -> tuple[list[str], dict[str, float] | None
         del st.query_params["scenario"]
         return [f"{plain(exc)}; showing the default scenario"], None
     except StoreError as exc:
-        # Tried once per session (a reload tries again; the link stays in the address): not a store wait and a
-        # repeated notice on every rerun.
-        st.session_state["loaded_id"] = scenario_id
-        return [f"saved scenarios cannot be read right now ({plain(exc)}); showing the default scenario"], None
+        notice = f"saved scenarios cannot be read right now ({plain(exc)}); showing the default scenario"
+        st.session_state[_PENDING] = {"id": scenario_id, "next_try": time.monotonic() + STORE_RETRY_SECONDS,
+                                      "notice": notice, "baseline": baseline, "keep_levers": keep_levers}
+        return [notice], None
     if record is None:
         del st.query_params["scenario"]
         return [f"no saved scenario has the id {quoted(scenario_id)}; showing the default scenario"], None
     settings, notes = migrate(record.settings, record.model_version, inputs)
     st.session_state["loaded_id"] = scenario_id
     st.session_state["loaded"] = (record, settings, notes)
-    return [], settings
+    return [], None if keep_levers else settings
+
+
+def _lever_names() -> tuple[str, ...]:
+    return (*HEADLINE_LEVERS, *ADVANCED_LEVERS, *ADVANCED_PARAMETERS)
+
+
+def _levers_now() -> dict[str, object] | None:
+    """Every lever's widget value as this run has it (before the widgets are created: as the browser sent it);
+    None if a lever has none yet (no run of this session has created the widgets)."""
+    try:
+        return {name: st.session_state[name] for name in _lever_names()}
+    except KeyError:
+        return None
+
+
+def _browser_sent_levers() -> bool:
+    """Whether this run arrived with a lever's widget value from the browser. A session's first run after a page
+    load arrives with none; one whose browser reconnected from a server that went away arrives with all the
+    widgets it shows. Streamlit keeps such values by widget id (user key last: "$$ID-<hash>-export_controls")
+    and, until this run creates the widget, st.session_state does not see them under the key, so they are read
+    from the run's session state."""
+    try:
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+        states = get_script_run_ctx().session_state.get_widget_states()
+    except Exception:  # no script run, or Streamlit changed: load the record over the levers, as before
+        return False
+    return any(state.id.endswith(f"-{name}") for state in states for name in HEADLINE_LEVERS)
+
+
+def _stop_retrying() -> None:
+    """Forget a link waiting for the store, and take its notice out of the session's address notices (kept by
+    controls.render under "address_notice" for the whole session: it would outlive the outage)."""
+    pending = st.session_state.pop(_PENDING, None)
+    notices = st.session_state.get("address_notice")
+    if pending is not None and notices and pending["notice"] in notices:
+        st.session_state["address_notice"] = [notice for notice in notices if notice != pending["notice"]]
 
 
 def status(scenario: Scenario) -> tuple[SavedScenario | None, SavedScenario | None, list[str]]:
     """(saved scenario shown as is, saved scenario it was modified from, migration notes); keeps the
     address in step: ?scenario=<id> while the view is the saved one, plain parameters once modified."""
+    pending = st.session_state.get(_PENDING)
+    if pending is not None and pending["baseline"] is None:
+        pending["baseline"] = _levers_now()  # what the store-down notice shows: moving away from it ends the link
     loaded = st.session_state.get("loaded")
     if not loaded:
         return None, None, []

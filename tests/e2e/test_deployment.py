@@ -1,8 +1,8 @@
 """The deployment (deploy/serve.sh) in a real browser: PostgreSQL, two Streamlit replicas and HAProxy, all on
 127.0.0.1. A scenario saved through the proxy pins the browser to one replica by cookie; the saved link opens on
 the other replica; when the first replica is killed (SIGKILL) the browser reconnects through the proxy to the
-other one and still shows the same scenario at the same address; the record is still listed; and with no replica
-left the proxy answers with the maintenance page."""
+other one and still shows the same scenario at the same address, and a lever moved there keeps its value; the
+record is still listed; and with no replica left the proxy answers with the maintenance page."""
 from __future__ import annotations
 
 import os
@@ -22,7 +22,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from .harness import LOG_DIR, ROOT, assert_page_healthy, free_port, screenshot, wait_for_app_idle
-from .test_dashboard import open_app, slider_value, wait_for_url
+from .test_dashboard import move_export_controls, open_app, query, slider_value, wait_for_url
 
 SERVE = ROOT / "deploy" / "serve.sh"
 COOKIE = "CHOKEPOINT"
@@ -163,9 +163,31 @@ def test_saved_scenario_survives_the_loss_of_its_replica(browser, deployment):
     shows_saved_scenario(page, scenario_id)
     assert urlparse(page.url).netloc == urlparse(url).netloc
     # Streamlit's frontend does not rerun an idle page after a reconnect: what is shown is still the dead
-    # replica's last run. A reload is the surviving replica's run, from the address and the shared store.
+    # replica's last run. The user's next move is the surviving replica's first run of a new session, and it
+    # arrives with the browser's widget values. The moved lever keeps its value (it used to jump back to the
+    # saved one: the new session loaded the record over it), the view says it is modified from the saved
+    # scenario, and a page change from the menu keeps the levers as moved.
+    move_export_controls(page, 1, 71)
+    page.wait_for_timeout(1000)  # a lever set back by the server would show by now
+    wait_for_app_idle(page, timeout_ms=90000, quiet_ms=500)
+    assert slider_value(page, "US export controls") == 71
+    assert slider_value(page, "China self-reliance push") == 45
+    assert "scenario" not in query(page)
+    edited = page.locator('[data-testid="stAlertContentInfo"]').all_inner_texts()
+    assert any("Modified from" in text and NAME in text for text in edited), edited
+    page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name="Revenue exposure").click()
+    page.wait_for_function("() => location.pathname.endsWith('/revenue_exposure')", timeout=30000)
+    wait_for_app_idle(page, timeout_ms=90000, quiet_ms=500)
+    assert query(page).get("export_controls") == ["71"] and "scenario" not in query(page)
+    assert slider_value(page, "US export controls") == 71
+    assert slider_value(page, "China self-reliance push") == 45
+    assert sticky_cookie(first) == other
+    # A reload is the surviving replica's run from the address alone; the saved link opens there from the
+    # shared store.
     page.reload()
     wait_for_app_idle(page, timeout_ms=90000, quiet_ms=500)
+    assert slider_value(page, "US export controls") == 71 and "scenario" not in query(page)
+    open_app(page, link)
     shows_saved_scenario(page, scenario_id)
     assert sticky_cookie(first) == other
     assert_page_healthy(page)

@@ -9,6 +9,7 @@ from contextvars import ContextVar
 from urllib.parse import urlencode, urlsplit
 
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 from chokepoint import MODEL_VERSION, safetext, views
 from chokepoint.migrations import migrate
@@ -169,7 +170,36 @@ def open_linked(inputs: ModelInputs) -> tuple[list[str], dict[str, float] | None
     settings, notes = migrate(record.settings, record.model_version, inputs)
     st.session_state["loaded_id"] = scenario_id
     st.session_state["loaded"] = (record, settings, notes)
-    return [], None if keep_levers else settings
+    if keep_levers:
+        return [], None
+    _put_in_address(settings)
+    return [], settings
+
+
+def lever_query(settings: dict[str, float]) -> dict[str, str]:
+    """The address parameters that hold `settings`, as the lever widgets bound to the address write them: each
+    lever away from its default (an advanced lever whenever it is set)."""
+    return {key: f"{value:g}" for key, value in sorted(settings.items())
+            if key not in HEADLINE_LEVERS or float(value) != float(HEADLINE_LEVERS[key].default)}
+
+
+def _put_in_address(settings: dict[str, float]) -> None:
+    """Write a linked scenario's levers into the address next to ?scenario=. The widgets take the settings from
+    their state, but a bound widget writes its value into the address only when the value changes on screen;
+    a page opened at /?scenario=<id> showed 70/45 with neither in the address, so moving one slider left an
+    address without the other (a reload, or the link copied, gave its default). Possible in a session's first
+    run only: once a widget is bound, Streamlit refuses to set its parameter; later in a session (the Library's
+    Open) the bound widgets keep their parameters in the address themselves (tests/e2e/test_saved.py)."""
+    wanted = lever_query(settings)
+    for key in _lever_names():
+        try:
+            if key in wanted:
+                if st.query_params.get(key) != wanted[key]:
+                    st.query_params[key] = wanted[key]
+            elif key in st.query_params:
+                del st.query_params[key]
+        except StreamlitAPIException:
+            return
 
 
 def _lever_names() -> tuple[str, ...]:

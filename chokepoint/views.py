@@ -81,6 +81,11 @@ class Headline:
     def formatted_delta(self) -> str:
         return number(self.delta, self.unit, signed=True)
 
+    def delta_arrow(self) -> str:
+        """st.metric's arrow: none for a change that rounds to zero ("0.0 pts", "$0.0B"), which Streamlit
+        otherwise draws as a rise."""
+        return "auto" if any(digit in self.formatted_delta() for digit in "123456789") else "off"
+
 
 def us_revenue_at_risk(run: Results, year: int) -> float:
     return sum(run.value("revenue_at_risk_usd_bn", firm, year) for firm in US_FIRMS)

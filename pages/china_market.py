@@ -5,30 +5,33 @@ from chokepoint import views
 from chokepoint.ui import resources, shell
 from chokepoint.formatting import HISTORY_YEARS
 
-context = shell.page_context()
-run = resources.results(context.key)
 
-st.title("China's AI-accelerator market")
-st.markdown("Who supplies China's AI chips under this scenario: Nvidia and AMD (legal sales), Huawei, Cambricon and "
-            f"other domestic vendors, and smuggled (grey-market) chips. Solid lines are the {HISTORY_YEARS[0]}–"
-            f"{HISTORY_YEARS[-1]} replay, dashed the projection, faint dashed the reference scenario; markers are "
-            "published estimates (hover for the source); grey rules are policy events.")
-shell.scenario_caption(context)
-# The grey channel's range comes from the scenario's cached draws, which the banded share chart below needs
-# anyway; with bands off no draws are run and the central values are shown alone.
-grey_ranges = resources.grey_range(context.key, context.year) if context.bands else None
-st.markdown(f"**Grey market:** {views.grey_takeaway(run, context.year, grey_ranges)}")
+@shell.page
+def page(context) -> None:
+    run = resources.results(context.key)
 
-by_value, by_units, sold = st.tabs(["Share by value", "Share by units", "Units sold"])
-with by_value:
-    shell.chart("shares_value", context, views.share_takeaway(run, context.year))
-with by_units:
-    shell.chart("shares_units", context, views.units_takeaway(run, context.year))
-with sold:
-    shell.chart("units", context, views.unmet_takeaway(run, context.year))
+    st.title("China's AI-accelerator market")
+    st.markdown("Who supplies China's AI chips under this scenario: Nvidia and AMD (legal sales), Huawei, Cambricon and "
+                f"other domestic vendors, and smuggled (grey-market) chips. Solid lines are the {HISTORY_YEARS[0]}–"
+                f"{HISTORY_YEARS[-1]} replay, dashed the projection, faint dashed the reference scenario; markers are "
+                "published estimates (hover for the source); grey rules are policy events.")
+    shell.scenario_caption(context)
+    # The grey channel's range comes from the scenario's cached draws, which the banded share chart below needs
+    # anyway; with bands off no draws are run and the central values are shown alone.
+    grey_ranges = resources.grey_range(context.key, context.year) if context.bands else None
+    st.markdown(f"**Grey market:** {views.grey_takeaway(run, context.year, grey_ranges)}")
 
-st.header("Policy events")
-events = resources.table("policy_events")
-st.dataframe(events[["date", "actor", "kind", "title", "description", "lever", "source_id"]], hide_index=True,
-             width="stretch", column_config={"date": st.column_config.DateColumn("Date", format="YYYY-MM-DD"),
-                                             "source_id": "Source"})
+    by_value, by_units, sold = st.tabs(["Share by value", "Share by units", "Units sold"])
+    with by_value:
+        shell.chart("shares_value", context, views.share_takeaway(run, context.year))
+    with by_units:
+        shell.chart("shares_units", context, views.units_takeaway(run, context.year))
+    with sold:
+        shell.chart("units", context, views.unmet_takeaway(run, context.year))
+
+    st.header("Policy events")
+    events = resources.table("policy_events")
+    st.dataframe(events[["date", "actor", "kind", "title", "description", "lever", "source_id"]], hide_index=True,
+                 width="stretch", column_config={"date": st.column_config.DateColumn("Date", format="YYYY-MM-DD"),
+                                                 "source_id": "Source"})
+

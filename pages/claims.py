@@ -5,7 +5,6 @@ from chokepoint import claims, systems
 from chokepoint.data import DataError
 from chokepoint.ui import resources, saved, shell
 
-context = shell.page_context()
 
 BADGES = {  # badge style (a verdict, or the odds band of a claim that depends on the model) -> (colour, icon)
     "supported": ("green", ":material/check_circle:"),
@@ -73,46 +72,49 @@ def card(claim: claims.CheckedClaim, run, draws) -> None:
                 st.caption("Other sources bearing on this claim: " + source_links(claim.other_source_ids))
 
 
-st.title("Claims, checked")
-st.markdown(
-    "Claims about AI-chip export controls from the seed article (a 2025 op-ed, *Huawei Turns Sanctions Into "
-    "Strength*) and from analysts, in our own words, held against the sourced figures in the data and, for claims "
-    "about the future, against the model. Where a claim can be tested the verdict is computed, not typed: the "
-    "engine evaluates it at every whole-number setting of both levers (0–100, everything else at the model "
-    "defaults), so a model change that flips a verdict shows here and fails the tests. A claim that depends on the "
-    "model is shown with its odds: the share of plausible draws (1,000 Monte Carlo draws weighted by how well they "
-    "reproduce the calibration targets) in which it holds.")
-shell.scenario_caption(context)
+@shell.page
+def page(context) -> None:
+    st.title("Claims, checked")
+    st.markdown(
+        "Claims about AI-chip export controls from the seed article (a 2025 op-ed, *Huawei Turns Sanctions Into "
+        "Strength*) and from analysts, in our own words, held against the sourced figures in the data and, for claims "
+        "about the future, against the model. Where a claim can be tested the verdict is computed, not typed: the "
+        "engine evaluates it at every whole-number setting of both levers (0–100, everything else at the model "
+        "defaults), so a model change that flips a verdict shows here and fails the tests. A claim that depends on the "
+        "model is shown with its odds: the share of plausible draws (1,000 Monte Carlo draws weighted by how well they "
+        "reproduce the calibration targets) in which it holds.")
+    shell.scenario_caption(context)
 
-try:
-    checked = checked_claims(context.inputs.data_version)
-except DataError as exc:
-    st.error(f"The claims files could not be checked, so no verdicts are shown: {exc}")
-    st.stop()
-run = resources.results(context.key)
-draws = resources.draws(context.key)
-headline, rest = claims.summary(checked)
-st.markdown(f"**{headline}** {rest}")
+    try:
+        checked = checked_claims(context.inputs.data_version)
+    except DataError as exc:
+        st.error(f"The claims files could not be checked, so no verdicts are shown: {exc}")
+        st.stop()
+    run = resources.results(context.key)
+    draws = resources.draws(context.key)
+    headline, rest = claims.summary(checked)
+    st.markdown(f"**{headline}** {rest}")
 
-for claim in checked:
-    card(claim, run, draws)
+    for claim in checked:
+        card(claim, run, draws)
 
-st.header("Systems, not chips: chips and rack-scale systems compared")
-table = systems.system_table(resources.database())
-st.markdown(f"**Takeaway:** {systems.system_takeaway(table)}")
-table["sources"] = [resources.cite(ids) for ids in table.source_ids]
-st.dataframe(
-    table.drop(columns="source_ids"), hide_index=True, width="stretch",
-    column_config={
-        "system": "System or chip", "vendor": "Vendor", "kind": "Kind",
-        "chips_per_system": st.column_config.NumberColumn("Chips", format="%.0f"),
-        "bf16_dense_tflops": st.column_config.NumberColumn("BF16 dense TFLOPS", format="%.0f"),
-        "memory_gb": st.column_config.NumberColumn("HBM (GB)", format="%.0f"),
-        "memory_bandwidth_tbs": st.column_config.NumberColumn("HBM bandwidth (TB/s)", format="%.1f"),
-        "power_kw": st.column_config.NumberColumn("Power (kW)", format="%.2f"),
-        "tflops_per_kw": st.column_config.NumberColumn("TFLOPS per kW", format="%.0f"),
-        "sources": "Sources",
-    })
-st.caption("Systems' memory and bandwidth are their chips' totals (derived); None means unknown, not zero. "
-           "Ascend 910B compute is contested (256–376 TFLOPS; 320 shown). Power for Huawei's chips is not in the "
-           "sources, so their compute per kW is blank.")
+    st.header("Systems, not chips: chips and rack-scale systems compared")
+    table = systems.system_table(resources.database())
+    st.markdown(f"**Takeaway:** {systems.system_takeaway(table)}")
+    table["sources"] = [resources.cite(ids) for ids in table.source_ids]
+    st.dataframe(
+        table.drop(columns="source_ids"), hide_index=True, width="stretch",
+        column_config={
+            "system": "System or chip", "vendor": "Vendor", "kind": "Kind",
+            "chips_per_system": st.column_config.NumberColumn("Chips", format="%.0f"),
+            "bf16_dense_tflops": st.column_config.NumberColumn("BF16 dense TFLOPS", format="%.0f"),
+            "memory_gb": st.column_config.NumberColumn("HBM (GB)", format="%.0f"),
+            "memory_bandwidth_tbs": st.column_config.NumberColumn("HBM bandwidth (TB/s)", format="%.1f"),
+            "power_kw": st.column_config.NumberColumn("Power (kW)", format="%.2f"),
+            "tflops_per_kw": st.column_config.NumberColumn("TFLOPS per kW", format="%.0f"),
+            "sources": "Sources",
+        })
+    st.caption("Systems' memory and bandwidth are their chips' totals (derived); None means unknown, not zero. "
+               "Ascend 910B compute is contested (256–376 TFLOPS; 320 shown). Power for Huawei's chips is not in the "
+               "sources, so their compute per kW is blank.")
+

@@ -7,39 +7,44 @@ from chokepoint import views
 from chokepoint.formatting import FIRST_LEVER_YEAR, HISTORY_YEARS, YEARS
 from chokepoint.ui import exporting, resources, shell
 
-context = shell.page_context()
-run = resources.results(context.key)
-reference = resources.results(context.reference_key)
 
-st.title("Chokepoint: AI-chip export controls, in numbers you can move")
-st.markdown(
-    "Move **US export controls** and **China's self-reliance push** in the sidebar. The numbers below are the "
-    f"model's projection for **{context.year}**, with the change against the reference scenario "
-    f"(**{context.reference.name}**). {YEARS[0]} is calibrated to published figures and "
-    f"{HISTORY_YEARS[1]}–{HISTORY_YEARS[-1]} replayed as they happened; the levers act from {FIRST_LEVER_YEAR}.")
-shell.scenario_caption(context)
-downloads = st.container(horizontal=True, vertical_alignment="center")
-exporting.results_button(context, downloads)
-exporting.pack_buttons(f"Chokepoint briefing: {context.scenario.name or 'current scenario'}",
-                       [(context.scenario.name or "Current scenario", None, "")], None, context, key="current",
-                       container=downloads)
-# A plain link with the whole scenario, each key once. An in-app page link added the address's URL-bound levers to
-# its own copy of them when followed (export_controls twice, and a warning when that address is opened again); a
-# link that named only the rest lost the scenario when opened in a new tab, as a presenter does for the projector.
-present_query = {"present": "1", "reference": context.reference.name, "year": str(context.year),
-                 **{k: f"{v:g}" for k, v in sorted(context.scenario.settings().items())}}
-downloads.link_button("Present", f"present?{urlencode(present_query)}", icon=":material/slideshow:",
-                      help="Opens briefing mode for this scenario in a new tab.")
+@shell.page
+def page(context) -> None:
+    run = resources.results(context.key)
+    reference = resources.results(context.reference_key)
 
-st.header(f"{context.year}, with the change against *{context.reference.name}*")
-columns = st.columns(5)
-for column, headline in zip(columns, views.headlines(run, reference, context.year)):
-    column.metric(headline.label, headline.formatted(), headline.formatted_delta(), help=headline.help,
-                  delta_color="off", border=True)
-st.caption(f"Grey market: {views.grey_takeaway(run, context.year)} Its range is on the China market page.")
+    st.title("Chokepoint: AI-chip export controls, in numbers you can move")
+    st.markdown(
+        "Move **US export controls** and **China's self-reliance push** in the sidebar. The numbers below are the "
+        f"model's projection for **{context.year}**, with the change against the reference scenario "
+        f"(**{context.reference.name}**). {YEARS[0]} is calibrated to published figures and "
+        f"{HISTORY_YEARS[1]}–{HISTORY_YEARS[-1]} replayed as they happened; the levers act from {FIRST_LEVER_YEAR}.")
+    shell.scenario_caption(context)
+    downloads = st.container(horizontal=True, vertical_alignment="center")
+    exporting.results_button(context, downloads)
+    exporting.pack_buttons(f"Chokepoint briefing: {context.scenario.name or 'current scenario'}",
+                           [(context.scenario.name or "Current scenario", None, "")], None, context, key="current",
+                           container=downloads)
+    # A plain link with the whole scenario, each key once. An in-app page link added the address's URL-bound levers to
+    # its own copy of them when followed (export_controls twice, and a warning when that address is opened again); a
+    # link that named only the rest lost the scenario when opened in a new tab, as a presenter does for the projector.
+    present_query = {"present": "1", "reference": context.reference.name, "year": str(context.year),
+                     **{k: f"{v:g}" for k, v in sorted(context.scenario.settings().items())}}
+    downloads.link_button("Present", f"present?{urlencode(present_query)}", icon=":material/slideshow:",
+                          help="Opens briefing mode for this scenario in a new tab.")
 
-left, right = st.columns(2)
-with left:
-    shell.chart("headline_shares", context, views.share_takeaway(run, context.year))
-with right:
-    shell.chart("risk_usd", context, views.revenue_takeaway(run, context.year))
+    st.header(f"{context.year}, with the change against *{context.reference.name}*")
+    # One row that wraps, not st.columns(5): five column blocks fewer to send on every slider move.
+    headlines = st.container(horizontal=True)
+    for headline in views.headlines(run, reference, context.year):
+        headlines.metric(headline.label, headline.formatted(), headline.formatted_delta(),
+                         delta_arrow=headline.delta_arrow(), help=headline.help,
+                         delta_color="off", border=True)
+    st.caption(f"Grey market: {views.grey_takeaway(run, context.year)} Its range is on the China market page.")
+
+    left, right = st.columns(2)
+    with left:
+        shell.chart("headline_shares", context, views.share_takeaway(run, context.year))
+    with right:
+        shell.chart("risk_usd", context, views.revenue_takeaway(run, context.year))
+

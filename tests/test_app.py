@@ -144,7 +144,9 @@ def test_empty_advanced_levers_take_the_rungs_values_without_an_override(inputs)
     levels = rung_levels(75, inputs)
     for name in ("chip_controls", "equipment_controls", "hbm_controls", "enforcement"):
         box = at.number_input(key=name)
-        assert box.value is None and box.placeholder == f"rung: {levels[name]:.0f}", (name, box.placeholder)
+        # The box says it follows; the level it follows is written under the slider (a slider move does not
+        # redraw the advanced boxes).
+        assert box.value is None and box.placeholder.startswith("follows the "), (name, box.placeholder)
         assert f"{name}=" not in at.caption[0].value  # an empty box sends no override
     assert at.number_input(key="reaction").placeholder == "default 0"
     typed = assert_page_healthy(run_app(export_controls="75", hbm_controls=f"{levels['hbm_controls']:g}"))
@@ -191,3 +193,21 @@ def test_the_lever_help_names_what_each_rung_imposes_and_its_sources():
     assert "**25** — H200" in ec_help and "tools 70 · HBM 75 · enforcement 65" in ec_help and "F115" in ec_help
     sr_help = at.slider(key="self_reliance").help
     assert "**90** — 2026 as it happened" in sr_help and "2% of licensed US parts let in" in sr_help
+
+
+def test_a_change_that_rounds_to_zero_shows_no_rise_arrow(isolated_store):
+    """The default scenario against its own reference: every headline change is zero and shown as "0.0 pts",
+    "0k", "$0.0B". Streamlit drew each as a rise (an up arrow); a briefing audience reads that as a change."""
+    from streamlit.proto.Metric_pb2 import Metric
+
+    at = assert_page_healthy(run_app(reference="As announced for 2026"))
+    shown = {m.label: (m.proto.delta, m.proto.direction) for m in at.metric}
+    assert len(shown) == 5
+    zero = {label for label, (delta, _) in shown.items() if not any(d in delta for d in "123456789")}
+    assert zero, shown  # the default scenario is its own reference: its changes round to zero
+    for label, (delta, direction) in shown.items():
+        if label in zero:
+            assert direction == Metric.MetricDirection.NONE, (label, delta)
+    moved = assert_page_healthy(run_app(reference="As announced for 2026", export_controls="100"))
+    directions = {m.proto.direction for m in moved.metric}
+    assert directions & {Metric.MetricDirection.UP, Metric.MetricDirection.DOWN}, "a real change lost its arrow"

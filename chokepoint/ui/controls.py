@@ -8,9 +8,11 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from chokepoint import views
 from chokepoint.engine import rung_levels
@@ -132,9 +134,19 @@ def rung_caption(value: float, inputs: ModelInputs, levels: dict[str, float] | N
     return f"**{value:g}** — {inputs.anchor_label('export_controls', value)} · {imposed}"
 
 
+_HELP: dict[tuple[str, str], str] = {}  # (data version, lever) -> help text: the same for every run and session
+
+
 def _anchor_help(inputs: ModelInputs, lever: str) -> str:
     """The lever's rungs: the regime each stands for, what it imposes (export controls: the tool, HBM and
     enforcement levels of the ladder) and its sources (listed in full under Methodology & sources)."""
+    key = (inputs.data_version, lever)
+    if key not in _HELP:
+        _HELP[key] = _ladder_help(inputs, lever)
+    return _HELP[key]
+
+
+def _ladder_help(inputs: ModelInputs, lever: str) -> str:
     lines = [HEADLINE_LEVERS[lever].help, ""]
     for rung in views.ladder(inputs):
         if rung["lever"] == lever:
@@ -144,7 +156,35 @@ def _anchor_help(inputs: ModelInputs, lever: str) -> str:
     return "\n".join(lines)
 
 
-def render(inputs: ModelInputs) -> Context:
+@dataclass(frozen=True)
+class Frame:
+    """What a full run of the app drew in the sidebar and decided, for `levers`: the two places the per-move
+    part writes to (the headline levers at the top, the saved link under the Save form) and the values of the
+    other controls. Those controls trigger a full run when used, so a Frame is never stale when it is used."""
+    inputs: ModelInputs
+    levers: object        # sidebar container for the two headline sliders
+    link: object          # sidebar container for the saved message and permanent link
+    reference_name: str
+    year: int
+    bands: bool
+    overrides: tuple[tuple[str, float], ...]
+
+
+def _advanced_overrides(state) -> dict[str, float]:
+    return {key: float(state[key]) for key in (*ADVANCED_LEVERS, *ADVANCED_PARAMETERS) if state.get(key) is not None}
+
+
+def current_settings(inputs: ModelInputs) -> dict[str, float]:
+    """The levers' settings from their widgets' state now (the Save button reads them when pressed)."""
+    state = st.session_state
+    return Scenario.create(state.get("export_controls", HEADLINE_LEVERS["export_controls"].default),
+                           state.get("self_reliance", HEADLINE_LEVERS["self_reliance"].default),
+                           _advanced_overrides(state), inputs).settings()
+
+
+def render(inputs: ModelInputs) -> Frame:
+    """The sidebar a full run draws: everything but the two headline sliders (drawn by `levers`, in the page's
+    fragment, so a slider move reruns only them and the page; the rest is left as it is)."""
     if "address_notice" not in st.session_state:  # first run of this session: check the link as given
         query = {key: st.query_params.get_all(key) for key in st.query_params.keys()}
         problems = address_problems(query, inputs)
@@ -156,15 +196,7 @@ def render(inputs: ModelInputs) -> Context:
         st.session_state["address_notice"] = [*st.session_state.get("address_notice", []), *link_problems]
     sidebar = st.sidebar
     sidebar.markdown("### Scenario")
-    ec = sidebar.slider(HEADLINE_LEVERS["export_controls"].label, 0, 100,
-                        int(HEADLINE_LEVERS["export_controls"].default), 1, key="export_controls",
-                        bind="query-params", help=_anchor_help(inputs, "export_controls"))
-    rung = rung_levels(ec, inputs)  # np.interp on a six-rung ladder: microseconds, no model run
-    sidebar.caption(rung_caption(ec, inputs, rung))
-    sr = sidebar.slider(HEADLINE_LEVERS["self_reliance"].label, 0, 100,
-                        int(HEADLINE_LEVERS["self_reliance"].default), 1, key="self_reliance",
-                        bind="query-params", help=_anchor_help(inputs, "self_reliance"))
-    sidebar.caption(f"**{sr}** — {inputs.anchor_label('self_reliance', sr)}")
+    levers = sidebar.container()
 
     sidebar.markdown("**Presets**")
     for name in inputs.presets:
@@ -181,13 +213,18 @@ def render(inputs: ModelInputs) -> Context:
                            help="Shade the range of 1,000 draws over the parameter ranges (P25-P75 and P5-P95).")
 
     overrides = {}
+    rung_keys = set(rung_levels(0, inputs))  # the levels an export_controls rung sets
     with sidebar.expander("Advanced levers"):
         st.caption("Empty = follow the headline levers / the model default (shown greyed). The chip, tool, HBM "
-                   "and enforcement levels follow the export_controls rung. Each has a documented range.")
+                   "and enforcement levels follow the export_controls rung: its levels are written under the "
+                   "US export controls slider. Each has a documented range.")
         for name, lever in ADVANCED_LEVERS.items():
             # An empty box sends no override, so the engine uses the rung's level (engine.scenario_levels).
-            default = (f"rung: {rung[name]:.0f}" if lever.default is None and name in rung
-                       else "follows export controls" if lever.default is None else f"default {lever.default:g}")
+            # The placeholder does not repeat the rung's level: the box is drawn by the full run, and a slider move
+            # does not redraw it; the level is written under the US export controls slider.
+            default = ("follows the slider" if name == "chip_controls" else
+                       "follows the rung (under the slider)" if lever.default is None and name in rung_keys else
+                       "follows export controls" if lever.default is None else f"default {lever.default:g}")
             value = st.number_input(f"{lever.label} (0–100)", float(lever.low), float(lever.high), None, 1.0, format="%g",
                                     key=name, bind="query-params", help=lever.help, placeholder=default)
             if value is not None:
@@ -202,12 +239,50 @@ def render(inputs: ModelInputs) -> Context:
             if value is not None:
                 overrides[name] = float(value)
 
+    link = saved.save_form(lambda: current_settings(inputs), inputs)
+    return Frame(inputs, levers, link, reference_name, int(year), bool(bands), tuple(sorted(overrides.items())))
+
+
+def levers(frame: Frame) -> Context:
+    """The two headline sliders and what follows from them: runs in every run of the page's fragment, a slider
+    move included, and returns the page's Context."""
+    inputs = frame.inputs
+    with _as_the_app():
+        ec, sr = _headline_sliders(frame.levers, inputs)
+    overrides = dict(frame.overrides)
     preset_name = next((n for n, (e, s, _) in inputs.presets.items() if (e, s) == (ec, sr) and not overrides), "")
     scenario = Scenario.create(ec, sr, overrides, inputs, name=preset_name)
     shown, modified_from, notes = saved.status(scenario)
     if shown is not None:
         scenario = dataclasses.replace(scenario, name=shown.name)
-    saved.save_form(scenario, inputs)
-    reference = preset_scenario(reference_name, inputs)
-    return Context(scenario, reference, int(year), inputs, shown, modified_from, tuple(notes), bool(bands),
+    saved.saved_link(frame.link)
+    reference = preset_scenario(frame.reference_name, inputs)
+    return Context(scenario, reference, frame.year, inputs, shown, modified_from, tuple(notes), frame.bands,
                    tuple(st.session_state.get("address_notice") or ()))
+
+
+@contextmanager
+def _as_the_app():
+    """Draw widgets as the app's own, not the page's. Streamlit puts the running page's script hash into every
+    widget's id, and the levers are drawn inside the page's fragment (shell._page); as the page's, each page had
+    its own pair of sliders, and a page change dropped export_controls and self_reliance from the address (the
+    old page's bound sliders went away). Page.run switches the hash the same way (ScriptRunContext's
+    run_with_active_hash); the fragment keeps it on its reruns."""
+    ctx = get_script_run_ctx()
+    if ctx is None:
+        yield
+        return
+    with ctx.run_with_active_hash(ctx.pages_manager.main_script_hash):
+        yield
+
+
+def _headline_sliders(sidebar, inputs: ModelInputs) -> tuple[int, int]:
+    ec = sidebar.slider(HEADLINE_LEVERS["export_controls"].label, 0, 100,
+                        int(HEADLINE_LEVERS["export_controls"].default), 1, key="export_controls",
+                        bind="query-params", help=_anchor_help(inputs, "export_controls"))
+    sidebar.caption(rung_caption(ec, inputs))  # np.interp on a six-rung ladder: microseconds, no model run
+    sr = sidebar.slider(HEADLINE_LEVERS["self_reliance"].label, 0, 100,
+                        int(HEADLINE_LEVERS["self_reliance"].default), 1, key="self_reliance",
+                        bind="query-params", help=_anchor_help(inputs, "self_reliance"))
+    sidebar.caption(f"**{sr}** — {inputs.anchor_label('self_reliance', sr)}")
+    return ec, sr

@@ -229,6 +229,11 @@ def _browser_sent_levers() -> bool:
     return any(state.id.endswith(f"-{name}") for state in states for name in HEADLINE_LEVERS)
 
 
+def link_waiting() -> bool:
+    """Whether a link is waiting for the store (open_linked tries it again on a full run of the app)."""
+    return _PENDING in st.session_state
+
+
 def _stop_retrying() -> None:
     """Forget a link waiting for the store, and take its notice out of the session's address notices (kept by
     controls.render under "address_notice" for the whole session: it would outlive the outage)."""
@@ -264,8 +269,11 @@ def _with_defaults(settings: dict[str, float]) -> dict[str, float]:
     return full
 
 
-def _save(settings: dict[str, float], data_version: str) -> None:
-    """Save button callback: runs before the page, so the page already shows the result."""
+def _save(current_settings, data_version: str) -> None:
+    """Save button callback: runs before the page, so the page already shows the result. `current_settings()`
+    reads the levers' values now: the form is drawn by the full run, and slider moves since then reran only the
+    part of the page that depends on the levers."""
+    settings = current_settings()
     st.session_state.pop("save_error", None)
     name, note = st.session_state.get("save_name", ""), st.session_state.get("save_note", "")
     # The store strips control characters, noncharacters and text-direction controls; say what went.
@@ -305,9 +313,10 @@ def read_only_message() -> str:
     return _read_only_seen["message"]
 
 
-def save_form(scenario: Scenario, inputs: ModelInputs) -> None:
-    """The Save action (sidebar, every page): name and optional note; then the permanent link. No max_chars on
-    the fields: a paste over the limit was silently emptied by the browser; the store says what is too long."""
+def save_form(current_settings, inputs: ModelInputs):
+    """The Save action (sidebar, every page): name and optional note. No max_chars on the fields: a paste over
+    the limit was silently emptied by the browser; the store says what is too long. `current_settings()` gives
+    the levers' settings when Save is pressed. Returns the sidebar container for `saved_link`, right under it."""
     with st.sidebar.popover("Save this scenario", icon=":material/bookmark_add:", width="stretch"):
         read_only = read_only_message()
         if read_only:
@@ -316,15 +325,21 @@ def save_form(scenario: Scenario, inputs: ModelInputs) -> None:
                       help=f"1–{NAME_MAX} characters")
         st.text_area("Note (optional)", height=90, key="save_note", help=f"Up to {NOTE_MAX} characters")
         st.button("Save", type="primary", key="save_submit", on_click=_save,
-                  args=(scenario.settings(), inputs.data_version), disabled=bool(read_only))
+                  args=(current_settings, inputs.data_version), disabled=bool(read_only))
         if st.session_state.get("save_error"):
             st.error(st.session_state["save_error"])
+    return st.sidebar.container()
+
+
+def saved_link(container) -> None:
+    """The saved message and the permanent link, while the view is the saved scenario (after `status`, which
+    keeps ?scenario= in step with the levers)."""
     message = st.session_state.get("save_message")
     if message and st.session_state.get("loaded_id") == st.query_params.get("scenario"):
-        st.sidebar.success(message)
+        container.success(message)
     if st.query_params.get("scenario"):
-        st.sidebar.caption("Permanent link (copy button on the right):")
-        st.sidebar.code(link_for(st.query_params["scenario"]), language=None)
+        container.caption("Permanent link (copy button on the right):")
+        container.code(link_for(st.query_params["scenario"]), language=None)
 
 
 def headline_numbers(record: SavedScenario) -> dict[str, dict[str, float]]:

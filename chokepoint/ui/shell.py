@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import gc
-import hashlib
 import sys
 from contextvars import ContextVar
 from pathlib import Path
@@ -44,38 +43,72 @@ PAGES = [
 _CONTEXT: ContextVar[controls.Context | None] = ContextVar("chokepoint_page_context", default=None)
 
 
+# What this session's full run drew in the sidebar (controls.Frame), for the page function it runs; a ContextVar,
+# like _CONTEXT, so each session's run sees its own.
+_FRAME: ContextVar[controls.Frame | None] = ContextVar("chokepoint_sidebar_frame", default=None)
+
+
+def page(body) -> None:
+    """Every page's decorator: runs `body(context)` at once, in the page's fragment (`_page`). Each page file is
+    its imports, its helpers, then `@shell.page def page(context): ...`."""
+    frame = _FRAME.get()
+    if frame is None:  # the page file ran without app.py's shell (a fresh server's first deep link): run the app
+        page_context()
+    _page(body, frame)
+
+
+@st.fragment
+def _page(body, frame: controls.Frame) -> None:
+    """The part of a run that depends on the headline levers: the two sliders (drawn into the top of the sidebar,
+    which the full run left for them) and the whole page. Moving a slider reruns only this: the menu, the
+    styles, the presets, the advanced levers and the Save form stay as the last full run drew them (~25 of the
+    landing page's ~65 elements). What changes those (a preset, Reset, an advanced lever, the reference, the
+    year, Save, another page) is a widget outside this fragment, so Streamlit reruns the whole app for it."""
+    if _FRAME.get() is None and saved.link_waiting():
+        # A slider move (this fragment alone) while a ?scenario= link waits for the store: the link is tried again,
+        # or given up once the levers moved, by the full run (saved.open_linked, before any lever is drawn).
+        st.rerun()
+    token = _CONTEXT.set(controls.levers(frame))
+    try:
+        body(page_context())
+    finally:
+        _CONTEXT.reset(token)
+
+
 def _pages() -> list:
     """Fresh st.Page objects for this run. Never cache them process-wide: st.navigation marks the chosen
     page object callable (page._can_be_called = True) and page.run() clears the mark, so two sessions
     sharing one object race, and the loser gets "This page cannot be called directly" (issue 15).
-    Only the immutable PAGES table is shared. Building the 10 pages costs ~0.5 ms a run
-    (measured: 0.46 ms median, timeit inside a script run)."""
+    Only the immutable PAGES table is shared. Building the 10 pages costs ~0.5 ms a full run; a slider move
+    reruns only the page's fragment, not this."""
     return [st.Page(str(ROOT / path), title=title, icon=icon, default=default)
             for path, title, icon, default in PAGES]
 
 
 def run_app() -> None:
-    """Entry point (app.py): navigation, sidebar, then the chosen page."""
+    """Entry point (app.py): navigation, the sidebar's controls, then the chosen page (in its fragment)."""
     # An emoji icon becomes an inline SVG; a :material/...: page icon made every page fetch an SVG from Google's
     # font host (measured in Chromium; the menu's :material: icons use the font Streamlit serves itself).
     st.set_page_config(page_title="Chokepoint", page_icon="⛓️", layout="wide")
     # What the theme cannot fix for WCAG 2.1 AA: contrast (style.css) and focus rings (focus.css), one element.
     st.html(_PAGE_CSS)
+    st.html(_DESCRIBE_HTML, unsafe_allow_javascript=True)
     navigation = st.navigation(_pages())
     try:
         inputs = resources.model_inputs()
     except DataError as exc:
         st.error(f"The data files could not be loaded, so no numbers are shown: {exc}")
         st.stop()
-    token = _CONTEXT.set(controls.render(inputs))
+    token = _FRAME.set(controls.render(inputs))
     try:
         navigation.run()
     finally:
-        _CONTEXT.reset(token)
+        _FRAME.reset(token)
 
 
 def page_context() -> controls.Context:
-    """Called first by every page. On a fresh server the first request for a deep link such as
+    """The page's context, with its notices and saved-scenario banner drawn (`_page`, before the page's body).
+    On a fresh server the first request for a deep link such as
     /revenue_exposure is served in Streamlit's legacy pages/ mode (the page runs without app.py);
     switch the process to app.py's navigation and rerun, so the right page gets the app's own menu."""
     if PagesManager.uses_pages_directory:
@@ -111,27 +144,32 @@ def chart_alt(kind: str, year: int) -> str:
     return f"Chart: {catalogue.CATALOGUE[kind].title_for(year)}. Its takeaway is written under it."
 
 
-# Makes the takeaway written under a chart the chart's accessible description (aria-describedby): a screen
+# Makes the takeaway written under each chart the chart's accessible description (aria-describedby): a screen
 # reader says what the chart shows for the scenario on screen when it reaches the chart, and the chart's spec
-# (its alt text included) stays the same, so a slider move still swaps the data in place. The script sits after
-# the takeaway, which sits after the chart's element; the chart mounts late (its code loads lazily), so an
-# observer links it whenever it appears. The script's element changes with the takeaway and the year (the
-# digest), so it runs again and replaces its observer. Our own code, no user text.
-_DESCRIBE_JS = """(() => {
-  const own = document.currentScript && document.currentScript.closest('[data-testid="stElementContainer"]');
-  const note = own && own.previousElementSibling, box = note && note.previousElementSibling;
-  const text = note && note.querySelector('[data-testid="stMarkdownContainer"]');
-  if (!text || !box) return;
-  text.id = text.id || 'chart-takeaway-' + Math.random().toString(36).slice(2);
+# (its alt text included) stays the same, so a slider move still swaps the data in place. One script for the
+# whole page, drawn by the full run (run_app), not one per chart: a slider move sends two elements fewer. Charts
+# mount late (their code loads lazily) and the takeaway's text changes in place, so an observer links every
+# chart whose next element is its "Takeaway:" line, once per animation frame after the page changes. Our own
+# code, no user text.
+_DESCRIBE_HTML = """<script data-chart-description>(() => {
+  if (window.__chokepointDescribe) return;
+  window.__chokepointDescribe = true;
+  let pending = false;
   const link = () => {
-    const chart = box.querySelector('[data-testid="stVegaLiteChart"]');
-    if (chart && chart.getAttribute('aria-describedby') !== text.id) chart.setAttribute('aria-describedby', text.id);
+    pending = false;
+    for (const chart of document.querySelectorAll('[data-testid="stVegaLiteChart"]')) {
+      const box = chart.closest('[data-testid="stElementContainer"]');
+      const note = box && box.nextElementSibling;
+      const text = note && note.querySelector('[data-testid="stMarkdownContainer"]');
+      if (!text || !text.textContent.trim().startsWith('Takeaway:')) continue;
+      text.id = text.id || 'chart-takeaway-' + Math.random().toString(36).slice(2);
+      if (chart.getAttribute('aria-describedby') !== text.id) chart.setAttribute('aria-describedby', text.id);
+    }
   };
-  if (box.__chartDescription) box.__chartDescription.disconnect();
-  box.__chartDescription = new MutationObserver(link);
-  box.__chartDescription.observe(box, {childList: true, subtree: true});
+  new MutationObserver(() => { if (!pending) { pending = true; requestAnimationFrame(link); } })
+    .observe(document.body, {childList: true, subtree: true});
   link();
-})();"""
+})();</script>"""
 
 
 def chart(kind: str, context: controls.Context, takeaway: str) -> None:
@@ -140,9 +178,7 @@ def chart(kind: str, context: controls.Context, takeaway: str) -> None:
     first keyboard stop after the chart (its toolbar comes before the plot): Tab, then Space, shows the table."""
     spec = resources.chart_spec(kind, context.key, context.reference_key, context.year, context.bands)
     st.vega_lite_chart(resources.arrow_ready(spec), width="stretch", alt=chart_alt(kind, context.year))
-    st.markdown(f"**Takeaway:** {takeaway}")
-    digest = hashlib.sha1(f"{context.year} {takeaway}".encode()).hexdigest()[:12]
-    st.html(f'<script data-chart-description="{digest}">{_DESCRIBE_JS}</script>', unsafe_allow_javascript=True)
+    st.markdown(f"**Takeaway:** {takeaway}")  # its accessible description (_DESCRIBE_HTML)
     if st.toggle("Data and downloads (PNG, SVG, CSV)", key=f"show-data::{kind}"):
         exporting.chart_buttons(kind, context)
         rows = resources.chart_data(kind, context.key, context.reference_key, context.year)["main"]

@@ -55,6 +55,55 @@ def test_save_copy_the_link_and_open_it_in_a_new_browser(browser, app_server):
     second.close()
 
 
+def test_save_after_keyboard_moves_saves_what_is_on_screen(browser, app_server):
+    """A slider move reruns only the levers and the page (shell._page); the Save form is drawn by the last full
+    run. Save must still store the levers as they are when it is pressed, and the permanent link (drawn with
+    the levers) must go when the view stops being the saved scenario."""
+    first = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = first.new_page()
+    open_app(page, f"{app_server}/?export_controls=40&self_reliance=45")
+    # The name is typed first (a full run, at 40), then the levers move, then Save is pressed.
+    page.get_by_role("button", name="Save this scenario").click()
+    page.get_by_label("Name", exact=True).fill("Moved by keyboard")
+    page.get_by_label("Name", exact=True).press("Enter")  # commits the field: a full run
+    wait_for_app_idle(page, timeout_ms=30000, quiet_ms=400)
+    page.keyboard.press("Escape")
+    wait_for_app_idle(page, timeout_ms=30000, quiet_ms=400)
+    thumb = page.locator('[data-testid="stSlider"]').first.locator('input[type="range"]').first
+    thumb.focus()
+    for _ in range(3):
+        page.keyboard.press("ArrowRight")
+        page.wait_for_timeout(150)
+    wait_for_url(page, lambda q: q.get("export_controls") == ["43"])
+    wait_for_app_idle(page, timeout_ms=30000, quiet_ms=400)
+    numbers = metric_texts(page)
+    page.get_by_role("button", name="Save this scenario").click()
+    assert page.get_by_label("Name", exact=True).input_value() == "Moved by keyboard"
+    page.get_by_role("button", name="Save", exact=True).click()
+    wait_for_url(page, lambda q: "scenario" in q)
+    wait_for_app_idle(page, timeout_ms=30000, quiet_ms=400)
+    link = page.locator('[data-testid="stCode"]').first.inner_text().strip()
+    page.keyboard.press("Escape")  # close the Save popover
+
+    thumb.focus()
+    page.keyboard.press("ArrowLeft")
+    wait_for_url(page, lambda q: "scenario" not in q and q.get("export_controls") == ["42"])
+    wait_for_app_idle(page, timeout_ms=30000, quiet_ms=400)
+    assert page.locator('[data-testid="stCode"]').count() == 0, "the permanent link stayed after a move"
+    assert "Modified from" in page.locator('[data-testid="stAlertContentInfo"]').first.inner_text()
+    assert_page_healthy(page)
+
+    second = browser.new_context(viewport={"width": 1400, "height": 1000})
+    colleague = second.new_page()
+    open_app(colleague, link)
+    assert slider_value(colleague, "US export controls") == 43
+    assert slider_value(colleague, "China self-reliance push") == 45
+    assert metric_texts(colleague) == numbers
+    assert_page_healthy(colleague)
+    first.close()
+    second.close()
+
+
 def test_archived_and_older_model_links_still_open(page, fresh_server, tmp_path):
     store_dir = tmp_path / "shared-store"
     store = DuckDBStore(store_dir / "scenarios.duckdb")
@@ -117,7 +166,8 @@ def test_a_moved_saved_scenario_keeps_its_other_levers_in_the_address(browser, a
     # The same session (sliders at 71/45) opens it again from the Library, then moves: still both levers.
     colleague.locator('[data-testid="stSidebarNav"]').get_by_text("Library", exact=True).click()
     wait_for_app_idle(colleague, timeout_ms=30000, quiet_ms=400)
-    colleague.locator('[data-testid="stMain"]').get_by_role("link", name="Open").first.click()
+    colleague.locator('[data-testid="stHorizontalBlock"]').filter(has_text="Two levers").get_by_role(
+        "link", name="Open").first.click()
     wait_for_url(colleague, lambda q: q.get("scenario") == [scenario_id])
     wait_for_app_idle(colleague, timeout_ms=30000, quiet_ms=400)
     assert slider_value(colleague, "US export controls") == 70

@@ -88,7 +88,7 @@ def test_the_app_redirects_deep_page_paths_and_handles_script_errors():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     assert module.app._on_script_error is startup.on_script_error
-    assert [m.cls for m in module.app._user_middleware] == [startup.PagePathRedirect]
+    assert [m.cls for m in module.app._user_middleware] == [startup.PagePathRedirect, startup.FullFirstRun]
 
 
 @pytest.mark.parametrize("path,query,target", [
@@ -127,3 +127,46 @@ def test_on_script_error_logs_a_reference_and_shows_no_traceback(caplog):
     ref = caplog.records[-1].args[0]
     assert caplog.records[-1].exc_info[1].args == ("boom at /work/main/secret.py",)
     assert at_messages == [startup.ERROR_MESSAGE.format(ref=ref)] and "secret" not in at_messages[0]
+
+
+def test_a_connections_first_fragment_rerun_becomes_a_full_run_with_the_same_widget_values():
+    """After a reconnect to a new session the browser's first slider move names the page's fragment, which the
+    new session never ran (Streamlit skips it: the move, and every later one, changed nothing)."""
+    import asyncio
+
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+
+    from chokepoint.ui.startup import FullFirstRun, full_first_run
+
+    move = BackMsg()
+    move.rerun_script.fragment_id = "abc123"
+    move.rerun_script.query_string = "export_controls=71"
+    widget = move.rerun_script.widget_states.widgets.add()
+    widget.id, widget.double_value = "$$ID-1-export_controls", 71
+    data, asked = full_first_run(move.SerializeToString())
+    sent = BackMsg.FromString(data)
+    assert asked and sent.rerun_script.fragment_id == ""
+    assert sent.rerun_script.query_string == "export_controls=71"
+    assert sent.rerun_script.widget_states.widgets[0].double_value == 71
+    full = BackMsg()
+    full.rerun_script.query_string = "a=1"
+    assert full_first_run(full.SerializeToString()) == (full.SerializeToString(), True)
+    beat = BackMsg(app_heartbeat=True).SerializeToString()
+    assert full_first_run(beat) == (beat, False)
+    assert full_first_run(b"\xff\xfe not a message") == (b"\xff\xfe not a message", False)
+
+    # Through the middleware: only the connection's first rerun request is changed.
+    seen = []
+
+    async def app(scope, receive, send):
+        for _ in range(3):
+            seen.append(BackMsg.FromString((await receive())["bytes"]))
+
+    messages = [beat, move.SerializeToString(), move.SerializeToString()]
+
+    async def receive():
+        return {"type": "websocket.receive", "bytes": messages.pop(0)}
+
+    asyncio.run(FullFirstRun(app)({"type": "websocket", "path": "/_stcore/stream"}, receive, None))
+    assert [m.WhichOneof("type") for m in seen] == ["app_heartbeat", "rerun_script", "rerun_script"]
+    assert [m.rerun_script.fragment_id for m in seen[1:]] == ["", "abc123"]

@@ -116,6 +116,56 @@ class PagePathRedirect:
         await self.app(scope, receive, send)
 
 
+def full_first_run(data: bytes) -> tuple[bytes, bool]:
+    """(the BackMsg to pass on, whether it was a rerun request) for a websocket connection that has not asked
+    for a run yet: a rerun request for one fragment becomes a rerun of the whole app; anything else is passed
+    on unchanged. Bytes that are not a BackMsg are passed on for Streamlit to refuse."""
+    from google.protobuf.message import DecodeError
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+
+    message = BackMsg()
+    try:
+        message.ParseFromString(data)
+    except DecodeError:
+        return data, False
+    if message.WhichOneof("type") != "rerun_script":
+        return data, False
+    if not message.rerun_script.fragment_id:
+        return data, True
+    message.rerun_script.fragment_id = ""
+    return message.SerializeToString(), True
+
+
+class FullFirstRun:
+    """ASGI middleware: the first run a websocket connection asks for is a run of the whole app.
+
+    A slider move reruns only the page's fragment (shell._page), and Streamlit skips a fragment rerun for a
+    fragment its session has never run. A browser whose server went away (a replica killed, a restart) reconnects
+    to a new session and, unless its last run was itself a fragment run, asks for nothing until the user acts; its
+    first move then named a fragment the new session did not have, and every move after it was dropped too (the
+    charts never changed) until something outside the fragment was used. Turning that first request into a full
+    run (with the same widget values) builds the fragment; later requests pass through untouched."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "websocket" or not scope.get("path", "").endswith("/_stcore/stream"):
+            await self.app(scope, receive, send)
+            return
+        asked = False
+
+        async def first_run_full():
+            nonlocal asked
+            message = await receive()
+            if not asked and message.get("type") == "websocket.receive" and message.get("bytes"):
+                data, asked = full_first_run(message["bytes"])
+                message = {**message, "bytes": data}
+            return message
+
+        await self.app(scope, first_run_full, send)
+
+
 def middleware() -> list:
     from starlette.middleware import Middleware
-    return [Middleware(PagePathRedirect)]
+    return [Middleware(PagePathRedirect), Middleware(FullFirstRun)]

@@ -190,7 +190,83 @@ def bench_uncertainty() -> None:
                      draw_result=draws), 10))
 
 
-BENCHES = {"engine": bench_engine, "script": bench_script_cost, "browser": bench_browser, "pack": bench_pack}
+def _process_cpu_ms(pid: int) -> float:
+    """utime + stime of a process and its live children (the app's export workers), in ms, from /proc."""
+    import os
+
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    try:
+        children = [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        children = []
+    for process in [pid, *children]:
+        try:
+            fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / tick * 1000.0
+
+
+def bench_server_cpu(moves: int = 80, opens: int = 8) -> None:
+    """Server CPU (what a shared server pays; /proc, so other work on the machine does not count) per slider move
+    and per page open, one real Chromium user, the Scenario page beside the floor app (one slider, one small
+    chart: the least a Streamlit page with a chart costs). A move: an arrow key on the export-controls slider, then the page idle. A page open: a new tab
+    in the same browser (its static files cached, as for anyone's second visit) and a new browser (nothing cached).
+    The clock ticks in 10 ms steps, so the per-move figure is a mean over many moves."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.e2e.harness import StreamlitServer, launch_chromium, wait_for_app_idle
+
+    cases = [("floor app (1 slider, 1 chart)", "bench/floor_app.py", "Floor value"),
+             ("Chokepoint: Scenario page", "app.py", "US export controls")]
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        for name, app, label in cases:
+            with StreamlitServer(ROOT / app) as server:
+                pid = server.process.pid
+                context = browser.new_context(viewport={"width": 1400, "height": 1000})
+                page = context.new_page()
+                page.goto(server.url + "/")
+                wait_for_app_idle(page, timeout_ms=60000, quiet_ms=500)
+                cached, cold = [], []
+                for _ in range(opens):
+                    tab = context.new_page()
+                    before = _process_cpu_ms(pid)
+                    tab.goto(server.url + "/")
+                    wait_for_app_idle(tab, timeout_ms=60000, quiet_ms=300)
+                    cached.append(_process_cpu_ms(pid) - before)
+                    tab.close()
+                    fresh = browser.new_context(viewport={"width": 1400, "height": 1000})
+                    before = _process_cpu_ms(pid)
+                    other = fresh.new_page()
+                    other.goto(server.url + "/")
+                    wait_for_app_idle(other, timeout_ms=60000, quiet_ms=300)
+                    cold.append(_process_cpu_ms(pid) - before)
+                    fresh.close()
+                slider = page.locator('[data-testid="stSlider"]').filter(
+                    has=page.locator('[data-testid="stWidgetLabel"]').get_by_text(label, exact=True))
+                slider.locator('input[type="range"], [role="slider"]').first.focus()
+                for warm in range(4):
+                    page.keyboard.press("ArrowRight" if warm % 2 == 0 else "ArrowLeft")
+                    wait_for_app_idle(page, timeout_ms=20000, quiet_ms=200)
+                per_move = []
+                for step in range(moves):
+                    before = _process_cpu_ms(pid)
+                    page.keyboard.press("ArrowRight" if step % 2 == 0 else "ArrowLeft")
+                    page.wait_for_timeout(60)
+                    wait_for_app_idle(page, timeout_ms=20000, quiet_ms=200)
+                    per_move.append(_process_cpu_ms(pid) - before)
+                context.close()
+                print(f"{'server CPU per slider move: ' + name:<64} mean {statistics.mean(per_move):6.1f} ms   n={moves}")
+                print(f"{'server CPU per page open, frontend cached: ' + name:<64} mean {statistics.mean(cached):6.1f} ms   n={opens}")
+                print(f"{'server CPU per page open, new browser: ' + name:<64} mean {statistics.mean(cold):6.1f} ms   n={opens}")
+        browser.close()
+
+
+BENCHES = {"engine": bench_engine, "script": bench_script_cost, "browser": bench_browser, "pack": bench_pack,
+           "server_cpu": bench_server_cpu}
 BENCHES["uncertainty"] = bench_uncertainty
 
 

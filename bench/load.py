@@ -15,7 +15,8 @@ frontend does).
 When every visitor has opened the page (or given up), each moves the slider with key "export_controls" every
 2-3 s (uniformly drawn): a rerun_script BackMsg whose widget state holds that slider's new value (the widget
 id comes from the slider's delta in the page-open run; the frontend's bound query parameter goes in the query
-string). Moves are a random walk of 1-5 steps, never to a value among the visitor's last three. A visitor does
+string) and, when the slider's delta came from a fragment (the app draws the levers in the page's fragment),
+that fragment's id, as the frontend sends it: the move reruns the fragment alone. Moves are a random walk of 1-5 steps, never to a value among the visitor's last three. A visitor does
 not wait for a slow rerun before its next move, as a person does not: a move sent while the previous one is
 still running supersedes it (Streamlit stops that run).
 
@@ -310,6 +311,8 @@ class Visitor:
         self.max_cache_age = 2
         self.query: dict[str, str] = {}
         self.slider_id: str | None = None
+        self.slider_fragment = ""  # the fragment that draws the slider: a move reruns it alone, as in a browser
+        self.page_hash = ""
         self.slider_path: tuple[int, ...] | None = None
         self.bounds = (0.0, 100.0, 1.0)
         self.value: float | None = None
@@ -344,6 +347,7 @@ class Visitor:
             self.cache[msg.hash] = [0, msg]
         if kind == "new_session":
             self.run_value, self.run_has_caption = None, False
+            self.page_hash = msg.new_session.page_script_hash or self.page_hash
             age = msg.new_session.config.max_cached_message_age
             if age:
                 self.max_cache_age = age
@@ -369,6 +373,7 @@ class Visitor:
                                    or element.slider.query_param_key == SLIDER_KEY):
             slider = element.slider
             self.slider_id, self.slider_path = slider.id, path
+            self.slider_fragment = delta.fragment_id
             self.bounds = (slider.min, slider.max, slider.step or 1.0)
             if self.value is None:
                 shown = list(slider.value) if slider.set_value else list(slider.default)
@@ -387,7 +392,7 @@ class Visitor:
         if status == 1:  # FINISHED_WITH_COMPILE_ERROR
             self.stats.error("the script did not compile")
             return
-        if status != 0:  # 2: stopped early for a newer rerun; 3: a fragment run
+        if status not in (0, 3):  # 0: a run of the app, 3: of a fragment; 2: stopped early for a newer rerun
             return
         now = time.perf_counter()
         if not self.opened.is_set():
@@ -426,7 +431,7 @@ class Visitor:
         back = BackMsg()
         state = back.rerun_script
         state.query_string = urlencode(self.query)
-        state.page_script_hash = ""
+        state.page_script_hash = self.page_hash
         state.cached_message_hashes.extend(self.cache)
         state.context_info.timezone = "UTC"
         state.context_info.locale = "en-US"
@@ -435,6 +440,7 @@ class Visitor:
             widget = state.widget_states.widgets.add()
             widget.id = self.slider_id
             widget.double_array_value.data.append(widget_value)
+            state.fragment_id = self.slider_fragment  # "" when the slider is not in a fragment: a run of the app
         return back.SerializeToString()
 
     _closing = False

@@ -76,6 +76,21 @@ def test_opening_a_link_restores_inputs_and_shows_name_note_date_versions(isolat
     assert any("Modified from" in i.value and "Tools first" in i.value for i in at.info)
 
 
+def test_opening_the_link_again_after_changing_the_levers_restores_the_saved_scenario(isolated_store):
+    """The Library's Open on the saved scenario the view was modified from: the levers go back to the record.
+    (It did nothing: the session still took the link for the one already on screen.)"""
+    record, _ = isolated_store.save({"export_controls": 65, "self_reliance": 75}, "Again", "", MODEL_VERSION,
+                                    resources.model_inputs().data_version, {})
+    at = app(scenario=record.id)
+    assert_page_healthy(at.slider(key="export_controls").set_value(80).run())
+    assert "scenario" not in at.query_params and at.slider(key="export_controls").value == 80
+    at.query_params["scenario"] = record.id
+    assert_page_healthy(at.run())
+    assert at.slider(key="export_controls").value == 65 and at.slider(key="self_reliance").value == 75
+    assert at.query_params["scenario"] == record.id
+    assert "Again" in banner_text(at) and not any("Modified from" in i.value for i in at.info)
+
+
 @pytest.mark.parametrize("bad_id,message", [
     ("zzzzzzzzzz", "no saved scenario has the id"),
     ("'; DROP TABLE scenarios;--", "is not a scenario id"),

@@ -256,9 +256,13 @@ def status(scenario: Scenario) -> tuple[SavedScenario | None, SavedScenario | No
     if canonical_settings(scenario.settings()) == canonical_settings(_with_defaults(settings)):
         if st.query_params.get("scenario") != record.id:
             st.query_params["scenario"] = record.id
+        st.session_state["loaded_id"] = record.id
         return record, None, notes
     if "scenario" in st.query_params:
         del st.query_params["scenario"]
+    # The view is no longer the saved one: opening its link again (the Library's Open) must load it again, not
+    # be taken for the link already on screen.
+    st.session_state.pop("loaded_id", None)
     return None, record, notes
 
 

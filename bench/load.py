@@ -263,6 +263,7 @@ class Stats:
     error_samples: list[str] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)
     cache_misses: int = 0
+    fragment_moves: int = 0  # moves sent as a fragment rerun (the slider is drawn in a fragment)
 
     def error(self, text: str) -> None:
         self.error_boxes += 1
@@ -441,6 +442,7 @@ class Visitor:
             widget.id = self.slider_id
             widget.double_array_value.data.append(widget_value)
             state.fragment_id = self.slider_fragment  # "" when the slider is not in a fragment: a run of the app
+            self.stats.fragment_moves += bool(state.fragment_id)
         return back.SerializeToString()
 
     _closing = False
@@ -604,7 +606,8 @@ async def run(args) -> dict:
         "opens": opens, "failed_opens": len(stats.failed_opens), "failed_open_samples": stats.failed_opens[:5],
         "open_phase_s": t1 - t0,
         "move_ms": summary_ms([m.latency for m in landed]),
-        "moves_sent": len(moves), "moves_landed": len(landed) - sum(m.superseded for m in landed),
+        "moves_sent": len(moves), "fragment_moves": stats.fragment_moves,
+        "moves_landed": len(landed) - sum(m.superseded for m in landed),
         "moves_superseded": sum(m.superseded for m in landed), "moves_lost": len(lost),
         "move_phase_s": t2 - t1,
         "error_boxes": stats.error_boxes, "error_samples": stats.error_samples,

@@ -167,6 +167,10 @@ def test_a_connections_first_fragment_rerun_becomes_a_full_run_with_the_same_wid
     async def receive():
         return {"type": "websocket.receive", "bytes": messages.pop(0)}
 
-    asyncio.run(FullFirstRun(app)({"type": "websocket", "path": "/_stcore/stream"}, receive, None))
+    # In a thread of its own: after the browser tests, this thread may already run an event loop (Playwright's).
+    runner = threading.Thread(target=asyncio.run, args=(
+        FullFirstRun(app)({"type": "websocket", "path": "/_stcore/stream"}, receive, None),))
+    runner.start()
+    runner.join(30)
     assert [m.WhichOneof("type") for m in seen] == ["app_heartbeat", "rerun_script", "rerun_script"]
     assert [m.rerun_script.fragment_id for m in seen[1:]] == ["", "abc123"]

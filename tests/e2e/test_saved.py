@@ -126,14 +126,15 @@ def test_archived_and_older_model_links_still_open(page, fresh_server, tmp_path)
 
 
 def test_a_moved_saved_scenario_keeps_its_other_levers_in_the_address(browser, app_server):
-    """Open a saved scenario (70/45), move one slider: the address must still hold the other lever, so a reload
+    """Open a saved scenario (72/47), move one slider: the address must still hold the other lever, so a reload
     or the copied address shows the same scenario. The sliders drew the record's values without writing them
-    into the address; moving export controls left ?export_controls=71, and a reload showed self-reliance at
+    into the address; moving export controls left ?export_controls=73, and a reload showed self-reliance at
     its default. Both ways in: the permanent link in a fresh browser, and the Library's Open in a session whose
     sliders are already on screen."""
     first = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = first.new_page()
-    open_app(page, f"{app_server}/?export_controls=70&self_reliance=45")
+    # Values no other test here saves (the same inputs would be "already saved as" another name).
+    open_app(page, f"{app_server}/?export_controls=72&self_reliance=47")
     page.get_by_role("button", name="Save this scenario").click()
     page.get_by_label("Name", exact=True).fill("Two levers")
     page.wait_for_timeout(300)
@@ -148,28 +149,28 @@ def test_a_moved_saved_scenario_keeps_its_other_levers_in_the_address(browser, a
         thumb = colleague.locator('[data-testid="stSlider"]').first.locator('input[type="range"]').first
         thumb.focus()
         colleague.keyboard.press("ArrowRight")
-        wait_for_url(colleague, lambda q: "scenario" not in q and q.get("export_controls") == ["71"])
+        wait_for_url(colleague, lambda q: "scenario" not in q and q.get("export_controls") == ["73"])
         wait_for_app_idle(colleague, timeout_ms=30000, quiet_ms=400)
-        assert parse_qs(urlparse(colleague.url).query).get("self_reliance") == ["45"], colleague.url
+        assert parse_qs(urlparse(colleague.url).query).get("self_reliance") == ["47"], colleague.url
         colleague.reload()
         wait_for_app_idle(colleague, timeout_ms=60000, quiet_ms=400)
-        assert slider_value(colleague, "US export controls") == 71
-        assert slider_value(colleague, "China self-reliance push") == 45
+        assert slider_value(colleague, "US export controls") == 73
+        assert slider_value(colleague, "China self-reliance push") == 47
         assert_page_healthy(colleague)
 
     second = browser.new_context(viewport={"width": 1400, "height": 1000})
     colleague = second.new_page()
     open_app(colleague, link)
-    assert slider_value(colleague, "China self-reliance push") == 45
+    assert slider_value(colleague, "China self-reliance push") == 47
     move_and_reload(colleague)
 
-    # The same session (sliders at 71/45) opens it again from the Library, then moves: still both levers.
+    # The same session (sliders at 73/47) opens it again from the Library, then moves: still both levers.
     colleague.locator('[data-testid="stSidebarNav"]').get_by_text("Library", exact=True).click()
     wait_for_app_idle(colleague, timeout_ms=30000, quiet_ms=400)
     colleague.locator('[data-testid="stHorizontalBlock"]').filter(has_text="Two levers").get_by_role(
         "link", name="Open").first.click()
     wait_for_url(colleague, lambda q: q.get("scenario") == [scenario_id])
     wait_for_app_idle(colleague, timeout_ms=30000, quiet_ms=400)
-    assert slider_value(colleague, "US export controls") == 70
+    assert slider_value(colleague, "US export controls") == 72
     move_and_reload(colleague)
     second.close()

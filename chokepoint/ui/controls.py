@@ -164,7 +164,7 @@ class Frame:
     inputs: ModelInputs
     levers: object        # sidebar container for the two headline sliders
     link: object          # sidebar container for the saved message and permanent link
-    reference_name: str
+    reference: Scenario
     year: int
     bands: bool
     overrides: tuple[tuple[str, float], ...]
@@ -212,7 +212,6 @@ def render(inputs: ModelInputs) -> Frame:
     bands = sidebar.toggle("Uncertainty bands", value=True, key="bands", bind="query-params",
                            help="Shade the range of 1,000 draws over the parameter ranges (P25-P75 and P5-P95).")
 
-    overrides = {}
     rung_keys = set(rung_levels(0, inputs))  # the levels an export_controls rung sets
     with sidebar.expander("Advanced levers"):
         st.caption("Empty = follow the headline levers / the model default (shown greyed). The chip, tool, HBM "
@@ -225,22 +224,20 @@ def render(inputs: ModelInputs) -> Frame:
             default = ("follows the slider" if name == "chip_controls" else
                        "follows the rung (under the slider)" if lever.default is None and name in rung_keys else
                        "follows export controls" if lever.default is None else f"default {lever.default:g}")
-            value = st.number_input(f"{lever.label} (0–100)", float(lever.low), float(lever.high), None, 1.0, format="%g",
-                                    key=name, bind="query-params", help=lever.help, placeholder=default)
-            if value is not None:
-                overrides[name] = float(value)
+            st.number_input(f"{lever.label} (0–100)", float(lever.low), float(lever.high), None, 1.0, format="%g",
+                            key=name, bind="query-params", help=lever.help, placeholder=default)
         for name in ADVANCED_PARAMETERS:
             parameter = inputs.parameters[name]
             step = (parameter.high - parameter.low) / 100
-            value = st.number_input(
+            st.number_input(
                 f"{parameter.label} ({parameter.low:g}–{parameter.high:g} {parameter.unit})", parameter.low,
                 parameter.high, None, step, format="%g", key=name, bind="query-params",
                 help=f"{parameter.note} Basis: {parameter.basis}.", placeholder=f"default {parameter.default:g}")
-            if value is not None:
-                overrides[name] = float(value)
 
+    overrides = _advanced_overrides(st.session_state)  # an empty box sends no override (its widget state is None)
     link = saved.save_form(lambda: current_settings(inputs), inputs)
-    return Frame(inputs, levers, link, reference_name, int(year), bool(bands), tuple(sorted(overrides.items())))
+    return Frame(inputs, levers, link, preset_scenario(reference_name, inputs), int(year), bool(bands),
+                 tuple(sorted(overrides.items())))
 
 
 def levers(frame: Frame) -> Context:
@@ -256,8 +253,7 @@ def levers(frame: Frame) -> Context:
     if shown is not None:
         scenario = dataclasses.replace(scenario, name=shown.name)
     saved.saved_link(frame.link)
-    reference = preset_scenario(frame.reference_name, inputs)
-    return Context(scenario, reference, frame.year, inputs, shown, modified_from, tuple(notes), frame.bands,
+    return Context(scenario, frame.reference, frame.year, inputs, shown, modified_from, tuple(notes), frame.bands,
                    tuple(st.session_state.get("address_notice") or ()))
 
 

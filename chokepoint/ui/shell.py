@@ -60,9 +60,9 @@ def page(body) -> None:
 @st.fragment
 def _page(body, frame: controls.Frame) -> None:
     """The part of a run that depends on the headline levers: the two sliders (drawn into the top of the sidebar,
-    which the full run left for them) and the whole page. Moving a slider reruns only this: the menu, the
-    styles, the presets, the advanced levers and the Save form stay as the last full run drew them (~25 of the
-    landing page's ~65 elements). What changes those (a preset, Reset, an advanced lever, the reference, the
+    which the full run left for them) and the whole page. Moving a slider reruns only this (29 elements on the
+    landing page): the menu, the styles, the presets, the advanced levers and the Save form (~36 more) stay as
+    the last full run drew them. What changes those (a preset, Reset, an advanced lever, the reference, the
     year, Save, another page) is a widget outside this fragment, so Streamlit reruns the whole app for it."""
     if _FRAME.get() is None and saved.link_waiting():
         # A slider move (this fragment alone) while a ?scenario= link waits for the store: the link is tried again,

@@ -191,22 +191,11 @@ def bench_uncertainty() -> None:
 
 
 def _process_cpu_ms(pid: int) -> float:
-    """utime + stime of a process and its live children (the app's export workers), in ms, from /proc."""
-    import os
+    """CPU used so far by a server process and what it started (the app's export workers), in ms: the load
+    tool's /proc reading."""
+    from bench.load import cpu_seconds
 
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0
-    try:
-        children = [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except OSError:
-        children = []
-    for process in [pid, *children]:
-        try:
-            fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])
-    return total / tick * 1000.0
+    return cpu_seconds([pid]) * 1000.0
 
 
 def bench_server_cpu(moves: int = 80, opens: int = 8) -> None:

@@ -10,17 +10,25 @@ from .harness import screenshot, wait_for_app_idle
 from .test_dashboard import open_app, wait_for_url
 
 
-def test_presentation_mode_steps_with_the_keyboard(browser, fresh_server, tmp_path):
+def open_two_step_deck(browser, fresh_server, tmp_path, name: str, titles: tuple[str, str], first_notes: str = ""):
+    """A deck of two steps (Détente, then Both sides hawkish) saved in a fresh server's store and opened at its
+    first step in briefing mode, on a 1920x1080 screen: (server, context, page, deck)."""
     store_dir = tmp_path / "store"
     store = DuckDBStore(store_dir / "scenarios.duckdb")
-    deck, _ = store.save_deck("Room deck", [
-        {"ref": "preset:Détente", "title": "First: a thaw", "notes": "Open with the thaw"},
-        {"ref": "preset:Both sides hawkish", "title": "Second: both hawkish", "notes": ""}], MODEL_VERSION)
+    deck, _ = store.save_deck(name, [
+        {"ref": "preset:Détente", "title": titles[0], "notes": first_notes},
+        {"ref": "preset:Both sides hawkish", "title": titles[1], "notes": ""}], MODEL_VERSION)
     store.close()
     server = fresh_server(env={"CHOKEPOINT_STORE_DIR": str(store_dir)})
     context = browser.new_context(viewport={"width": 1920, "height": 1080})
     page = context.new_page()
     open_app(page, f"{server.url}/present?deck={deck.id}&step=1")
+    return server, context, page, deck
+
+
+def test_presentation_mode_steps_with_the_keyboard(browser, fresh_server, tmp_path):
+    server, context, page, deck = open_two_step_deck(browser, fresh_server, tmp_path, "Room deck",
+                                                     ("First: a thaw", "Second: both hawkish"), "Open with the thaw")
     assert page.locator("h1").first.inner_text() == "First: a thaw"
     assert not page.locator('[data-testid="stSidebar"]').is_visible()
     assert not page.locator('[data-testid="stHeader"]').is_visible()

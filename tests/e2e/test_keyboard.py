@@ -15,6 +15,7 @@ from chokepoint.params import HEADLINE_LEVERS
 from chokepoint.store import DuckDBStore
 
 from .harness import assert_page_healthy, wait_for_app_idle
+from .test_briefing import open_two_step_deck
 from .test_dashboard import open_app, query, slider_value, wait_for_url
 
 # What has focus, and the focus ring drawn for it: on the focused element or, for a control whose focusable
@@ -338,16 +339,7 @@ def test_focus_rings_on_the_pages_without_a_chart(page, fresh_server, tmp_path):
 
 
 def test_present_steps_with_the_arrow_keys_and_escape_leaves(browser, fresh_server, tmp_path):
-    store_dir = tmp_path / "store"
-    store = DuckDBStore(store_dir / "scenarios.duckdb")
-    deck, _ = store.save_deck("Keys deck", [
-        {"ref": "preset:Détente", "title": "One", "notes": ""},
-        {"ref": "preset:Both sides hawkish", "title": "Two", "notes": ""}], MODEL_VERSION)
-    store.close()
-    server = fresh_server(env={"CHOKEPOINT_STORE_DIR": str(store_dir)})
-    context = browser.new_context(viewport={"width": 1920, "height": 1080})
-    page = context.new_page()
-    open_app(page, f"{server.url}/present?deck={deck.id}&step=1")
+    server, context, page, _ = open_two_step_deck(browser, fresh_server, tmp_path, "Keys deck", ("One", "Two"))
     assert page.locator("h1").first.inner_text() == "One"
     page.keyboard.press("ArrowRight")
     wait_for_url(page, lambda q: q.get("step") == ["2"])

@@ -4,7 +4,7 @@ pool of worker processes, so that no export can stall other people's pages or ta
 Why processes: vl-convert and the pack builders hold the GIL for seconds at a time (every other session's rerun,
 and the health endpoint, waited behind them), their memory stayed in the server after the build, and vl-convert
 aborts the whole process on some inputs (a Rust panic is not an exception). In a worker, a crash kills that worker
-only: its job fails with `WorkerCrashed`, the next job gets a fresh worker.
+only: its job is tried once more in a fresh worker, and fails with `WorkerCrashed` if that one crashes too.
 
 A worker is a fresh interpreter, `python -m chokepoint.workers`, started with `subprocess`: never a fork of the
 threaded server, and not multiprocessing's "spawn" or "forkserver" either, which start a child by re-running the
@@ -22,6 +22,7 @@ one pool per process (`submit`, `run`, `shutdown`), started on the first job. No
 from __future__ import annotations
 
 import atexit
+import faulthandler
 import importlib
 import logging
 import os
@@ -332,10 +333,15 @@ class Pool:
             except (WorkerCrashed, JobTimedOut) as exc:
                 key = "timed_out" if isinstance(exc, JobTimedOut) else "crashed"
                 self._count(key)
-                LOG.warning("export job %s in worker %s: %s (after %.1f s); the next job gets a new worker",
-                            name, worker.pid, exc, time.monotonic() - started)
+                again = key == "crashed" and attempt == 1 and not self._closed
+                LOG.warning("export job %s in worker %s: %s (after %.1f s); %s", name, worker.pid, exc,
+                            time.monotonic() - started,
+                            "trying it once more in a new worker" if again else "the next job gets a new worker")
                 with self._lock:
                     self._workers.pop(slot, None)
+                worker = None
+                if again:  # a crash seen once in CI runs (SIGABRT, no message): one retry, then the user is told
+                    continue
                 if self._closed:
                     exc = PoolClosed("the export service stopped before making this file")
                 future.set_exception(exc)
@@ -447,6 +453,7 @@ def _lower_priority(nice: int) -> None:
 
 def _serve(fd: int, nice: int, preload: list[str]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the server, which stops its workers
+    faulthandler.enable()  # a native crash (SIGABRT, SIGSEGV) writes the job's Python stack to the server's log
     _die_with_the_server()
     if os.getppid() == 1:
         return  # the server went before we could ask to follow it

@@ -72,3 +72,30 @@ def test_a_corrupt_or_unwritable_cache_still_gives_the_chart(tmp_path, monkeypat
     env = {"CHOKEPOINT_CACHE_DIR": str(blocked)}
     result = start_server(env)
     assert result["specs"]["headline_shares"]["datasets"]["main"]
+
+
+def test_the_chart_on_screen_has_the_scenarios_own_rows_and_follows_new_model_inputs():
+    """What a slider move draws comes from a process-wide cache (resources.chart_on_screen): its Arrow data must
+    hold exactly the rows of the scenario asked for, and clearing Streamlit's caches (new model inputs, as after
+    a data change) must not leave the old chart on screen."""
+    import pyarrow as pa
+    import streamlit as st
+
+    from chokepoint.ui import resources
+
+    inputs = resources.model_inputs()
+    reference = resources.Scenario.create(25, 90, inputs=inputs).key()
+    shown = {}
+    for levers in ((40, 70), (90, 20)):
+        key = resources.Scenario.create(*levers, inputs=inputs).key()
+        on_screen = resources.chart_on_screen("risk_usd", key, reference, 2030, True)
+        rows = resources.chart_spec("risk_usd", key, reference, 2030, True)["datasets"]
+        assert set(on_screen["datasets"]) == set(rows)
+        for name, data in on_screen["datasets"].items():
+            assert pa.ipc.open_stream(data).read_all().to_pylist() == rows[name], (levers, name)
+        shown[levers] = on_screen
+        assert resources.chart_on_screen("risk_usd", key, reference, 2030, True) is on_screen  # made once
+    assert shown[(40, 70)]["datasets"] != shown[(90, 20)]["datasets"]
+    st.cache_resource.clear()
+    key = resources.Scenario.create(40, 70, inputs=resources.model_inputs()).key()
+    assert resources.chart_on_screen("risk_usd", key, reference, 2030, True) is not shown[(40, 70)]

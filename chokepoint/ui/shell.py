@@ -176,8 +176,8 @@ def chart(kind: str, context: controls.Context, takeaway: str) -> None:
     """A chart with its one-line takeaway under it (also its accessible description) and, on request, its data
     as a table and its downloads (built only when asked for: a slider move pays for neither). The toggle is the
     first keyboard stop after the chart (its toolbar comes before the plot): Tab, then Space, shows the table."""
-    spec = resources.chart_spec(kind, context.key, context.reference_key, context.year, context.bands)
-    st.vega_lite_chart(resources.arrow_ready(spec), width="stretch", alt=chart_alt(kind, context.year))
+    spec = resources.chart_on_screen(kind, context.key, context.reference_key, context.year, context.bands)
+    st.vega_lite_chart(spec, width="stretch", alt=chart_alt(kind, context.year))
     st.markdown(f"**Takeaway:** {takeaway}")  # its accessible description (_DESCRIBE_HTML)
     if st.toggle("Data and downloads (PNG, SVG, CSV)", key=f"show-data::{kind}"):
         exporting.chart_buttons(kind, context)

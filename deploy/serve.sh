@@ -231,15 +231,18 @@ log "$REPLICAS replicas healthy on 127.0.0.1:$FIRST_REPLICA_PORT-$((FIRST_REPLIC
 
 # --- HAProxy --------------------------------------------------------------------------------------------------
 SERVERS=""
+STATIC_SERVERS=""  # the same replicas, for Streamlit's own files (no cookie: see deploy/haproxy.cfg)
 for i in $(seq 1 "$REPLICAS"); do
   SERVERS+="    server r$i 127.0.0.1:$((FIRST_REPLICA_PORT + i - 1)) cookie r$i"$'\n'
+  STATIC_SERVERS+="    server s$i 127.0.0.1:$((FIRST_REPLICA_PORT + i - 1))"$'\n'
 done
 # The maintenance page, with the CRLF line ends of an HTTP response.
 sed 's/\r$//; s/$/\r/' "$ROOT/deploy/maintenance.http" >"$DIR/maintenance.http"
-export TEMPLATE_SERVERS=$SERVERS
+export TEMPLATE_SERVERS=$SERVERS TEMPLATE_STATIC_SERVERS=$STATIC_SERVERS
 sed -e "s|@BIND@|$BIND|g" -e "s|@PORT@|$PORT|g" -e "s|@STATE_DIR@|$DIR|g" \
     -e "s|@MAINTENANCE_FILE@|$DIR/maintenance.http|g" "$ROOT/deploy/haproxy.cfg" \
-  | awk '/^@SERVERS@$/ { printf "%s", ENVIRON["TEMPLATE_SERVERS"]; next } { print }' >"$DIR/haproxy.cfg"
+  | awk '/^@SERVERS@$/ { printf "%s", ENVIRON["TEMPLATE_SERVERS"]; next }
+         /^@STATIC_SERVERS@$/ { printf "%s", ENVIRON["TEMPLATE_STATIC_SERVERS"]; next } { print }' >"$DIR/haproxy.cfg"
 "$HAPROXY" -c -q -f "$DIR/haproxy.cfg" || die "HAProxy refused $DIR/haproxy.cfg"
 (cd "$DIR" && exec setsid "$HAPROXY" -db -f "$DIR/haproxy.cfg" >>"$DIR/haproxy.log" 2>&1 </dev/null) &
 HAPROXY_PID=$!

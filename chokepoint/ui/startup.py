@@ -166,6 +166,66 @@ class FullFirstRun:
         await self.app(scope, first_run_full, send)
 
 
+class StaticFromMemory:
+    """ASGI middleware: Streamlit's own files (/static/...) from memory after the first time each is served.
+
+    A new browser fetches ~60 of them (scripts, styles, fonts; ~5 MB): ~330 ms of server CPU per new visitor
+    (measured in Chromium; the least Streamlit app costs 280 ms), which Streamlit spends reading each file again
+    through its middleware stack. They are named by their content and sent as "public, immutable", so the first
+    response for a path, as Streamlit gave it (its path checks included), is kept and sent again as is. Only a
+    plain GET answered 200, uncompressed, immutable and without a cookie is kept; range and conditional
+    requests, and anything else, go to Streamlit. At most MAX_BYTES are kept (Streamlit's files: 26 MB whole).
+    Runs on the event loop only: no lock."""
+
+    MAX_BYTES = 48 * 1024 * 1024
+    _DROPPED = {b"date", b"server"}  # the server adds its own
+
+    def __init__(self, app):
+        self.app = app
+        self.files: dict[tuple[str, bytes], tuple[list, bytes]] = {}
+        self.kept = 0
+
+    def _wanted(self, scope) -> bool:
+        if scope["type"] != "http" or scope.get("method") != "GET":
+            return False
+        root, path = scope.get("root_path", ""), scope.get("path", "")
+        if not path[len(root):].startswith("/static/"):
+            return False
+        return not any(name in (b"range", b"if-none-match", b"if-modified-since", b"if-range")
+                       for name, _ in scope.get("headers", ()))
+
+    async def __call__(self, scope, receive, send):
+        if not self._wanted(scope):
+            await self.app(scope, receive, send)
+            return
+        key = (scope["path"], scope.get("query_string", b""))
+        hit = self.files.get(key)
+        if hit is not None:
+            headers, body = hit
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+            return
+        start, chunks = {}, []
+
+        async def keep(message):
+            if message["type"] == "http.response.start":
+                start.update(message)
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+            await send(message)
+
+        await self.app(scope, receive, keep)
+        headers = [(name.lower(), value) for name, value in start.get("headers", ())]
+        names = {name for name, _ in headers}
+        cache_control = b",".join(value for name, value in headers if name == b"cache-control").lower()
+        body = b"".join(chunks)
+        length = next((value for name, value in headers if name == b"content-length"), None)
+        if (start.get("status") == 200 and length is not None and length == str(len(body)).encode() and b"immutable" in cache_control and b"set-cookie" not in names
+                and b"content-encoding" not in names and self.kept + len(body) <= self.MAX_BYTES):
+            self.files[key] = ([h for h in headers if h[0] not in self._DROPPED], body)
+            self.kept += len(body)
+
+
 def middleware() -> list:
     from starlette.middleware import Middleware
-    return [Middleware(PagePathRedirect), Middleware(FullFirstRun)]
+    return [Middleware(StaticFromMemory), Middleware(PagePathRedirect), Middleware(FullFirstRun)]

@@ -294,6 +294,30 @@ def test_a_link_while_the_store_is_down_is_retried_every_few_seconds_and_reporte
     assert at.slider(key="export_controls").value == 61
 
 
+def test_a_reconnected_browser_while_the_store_is_down_is_told_its_levers_are_kept(isolated_store, monkeypatch):
+    """Failover while the store is down: the survivor keeps the levers the browser sent (above), so its notice
+    must not say "showing the default scenario" (it did: the screen showed 71/45 under that text)."""
+    from chokepoint.store import StoreError
+    record, _ = isolated_store.save({"export_controls": 70, "self_reliance": 45}, "Failover", "", MODEL_VERSION,
+                                    resources.model_inputs().data_version, {})
+    dead = app(scenario=record.id)
+    dead.slider(key="export_controls").set_value(71)
+    sent = dead._tree.get_widget_states()
+
+    def down(self, scenario_id):
+        raise StoreError("the database is not answering")
+    monkeypatch.setattr(type(isolated_store), "get", down)
+    survivor = AppTest.from_file(APP, default_timeout=120)
+    survivor.query_params.update(scenario=record.id, export_controls="71", self_reliance="45")
+    assert_page_healthy(survivor._run(sent), allow_errors="cannot be read right now")
+    assert survivor.slider(key="export_controls").value == 71 and survivor.slider(key="self_reliance").value == 45
+    notices = down_notices(survivor)
+    assert len(notices) == 1 and "keeping the levers as they were on your screen" in notices[0]
+    assert "default scenario" not in notices[0]
+    fresh = app(scenario=record.id)  # a new page load with the store down: nothing on screen to keep
+    assert "showing the default scenario" in down_notices(fresh)[0]
+
+
 class Gate:
     """A TCP relay on 127.0.0.1 to the test PostgreSQL server that can be shut: shut, it drops every relayed
     connection and answers each new one by closing it (as a server that is going down or restarting), counted in

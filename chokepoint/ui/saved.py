@@ -160,7 +160,9 @@ def open_linked(inputs: ModelInputs) -> tuple[list[str], dict[str, float] | None
         del st.query_params["scenario"]
         return [f"{plain(exc)}; showing the default scenario"], None
     except StoreError as exc:
-        notice = f"saved scenarios cannot be read right now ({plain(exc)}); showing the default scenario"
+        # A browser that reconnected (its replica gone) keeps the levers on its screen: not the default scenario.
+        shown = "keeping the levers as they were on your screen" if keep_levers else "showing the default scenario"
+        notice = f"saved scenarios cannot be read right now ({plain(exc)}); {shown}"
         st.session_state[_PENDING] = {"id": scenario_id, "next_try": time.monotonic() + STORE_RETRY_SECONDS,
                                       "notice": notice, "baseline": baseline, "keep_levers": keep_levers}
         return [notice], None

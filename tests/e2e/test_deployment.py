@@ -125,6 +125,27 @@ def shows_saved_scenario(page, scenario_id: str) -> None:
     assert any(NAME in text for text in banners), banners
 
 
+def test_streamlits_own_files_come_from_the_proxys_cache_and_pages_still_pin_a_replica(deployment):
+    """A new visitor fetches ~130 of Streamlit's files (~330 ms of a replica's CPU): through the proxy, a file
+    another visitor fetched before comes from HAProxy's memory (its Age header; HAProxy adds it to what it serves
+    from its cache), byte for byte, without the sticky cookie (a response that sets it is not cacheable); the
+    page itself still pins the browser to a replica."""
+    import re
+    with urllib.request.urlopen(deployment.url + "/", timeout=30) as response:
+        assert f"{COOKIE}=" in (response.headers.get("Set-Cookie") or "")
+        index = response.read().decode()
+    script = re.search(r'src="\./(static/js/[^"]+\.js)"', index).group(1)
+    fetched = []
+    for _ in range(2):
+        with urllib.request.urlopen(f"{deployment.url}/{script}", timeout=30) as response:
+            fetched.append((response.headers, response.read()))
+    (first, body), (second, again) = fetched
+    assert again == body and len(body) > 1000
+    assert first.get("Set-Cookie") is None and second.get("Set-Cookie") is None
+    assert "immutable" in first["Cache-Control"]
+    assert second.get("Age") is not None, dict(second)
+
+
 def test_saved_scenario_survives_the_loss_of_its_replica(browser, deployment):
     url = deployment.url
     first = browser.new_context(viewport={"width": 1400, "height": 1000})

@@ -230,3 +230,28 @@ def test_streamlits_own_files_are_read_once_and_then_sent_from_memory_exactly_as
     _get(app, "/static/js/index.abc.js", headers=[(b"range", b"bytes=0-9")])
     _get(app, "/static/js/index.abc.js", method="HEAD")
     assert len([c for c in calls if c[1] == "/static/js/index.abc.js"]) == 3
+
+
+def test_config_file_polling_is_stopped_at_start_even_when_the_watchers_are_frozen(tmp_path):
+    """Streamlit polls its config files every 0.2 s for as long as the server runs (~3.3 ms of CPU a second,
+    idle): the lifespan stops it. A watcher frozen with the imports (gc.freeze, as chokepoint/ui/shell.py does)
+    is stopped too, and a change to the file is then not acted on."""
+    import gc
+    import time
+
+    from streamlit.watcher.polling_path_watcher import PollingPathWatcher
+
+    watched = tmp_path / "config.toml"
+    watched.write_text("[server]\n")
+    changes = []
+    watcher = PollingPathWatcher(str(watched), changes.append)
+    gc.freeze()
+    try:
+        assert startup.stop_config_polling() >= 1
+        assert gc.get_freeze_count() > 0  # still frozen afterwards
+    finally:
+        gc.unfreeze()
+    time.sleep(0.5)  # any poll already asleep runs once more, sees the watcher closed and stops
+    watched.write_text("[server]\nport = 1\n")
+    time.sleep(0.8)
+    assert changes == [] and not watcher._active

@@ -69,19 +69,27 @@ def chart_buttons(kind: str, context) -> None:
                         icon=":material/table:")
 
 
-def results_button(context, container=st) -> None:
-    step = _step(context)
-    stamp = briefing.scenario_stamp(step, context.inputs)
+def _results_csv(context) -> str:
+    stamp = briefing.scenario_stamp(_step(context), context.inputs)
+    tidy = resources.results(context.key).tidy
+    if context.bands:  # P5-P95 of 1,000 draws beside every number
+        from chokepoint.uncertainty import band_table
+        tidy = band_table(resources.draws(context.key), tidy)
+    return exports.stamped_csv(tidy, stamp)
+
+
+def results_button_at_click(latest, container=st) -> None:
+    """`results_button` for a button the full run draws (shell.split_page): the CSV is of the scenario on screen
+    when it is clicked (`latest()`), so a slider move does not redraw the button."""
+    base = saved.base_url()
 
     def data():
-        tidy = resources.results(context.key).tidy
-        if context.bands:  # P5-P95 of 1,000 draws beside every number
-            from chokepoint.uncertainty import band_table
-            tidy = band_table(resources.draws(context.key), tidy)
-        return exports.stamped_csv(tidy, stamp)
+        context = latest()
+        with saved.links_from(base):
+            return _results_csv(context)
 
-    container.download_button("All results (CSV)", data, f"{_slug(step.title)}-results.csv", "text/csv",
-                              key="results_csv", on_click="ignore", icon=":material/download:")
+    container.download_button("All results (CSV)", data, "chokepoint-results.csv", "text/csv", key="results_csv",
+                              on_click="ignore", icon=":material/download:")
 
 
 @dataclass
@@ -189,11 +197,35 @@ def pack_buttons(title: str, steps: list[tuple[str, str | None, str]], resolve, 
                                      resources.results, resources.chart_spec, resources.table("sources"),
                                      left_out=left_out, link=link or current)
 
+    _pack_row(signature, key, container, _slug(title), request, len(steps))
+
+
+def pack_buttons_at_click(latest, key: str, container=st) -> None:
+    """The current scenario's PPTX and PDF packs, as `pack_buttons` makes them, for buttons the full run draws
+    (shell.split_page): the scenario is the one on screen when the button is clicked (`latest()`), so a slider
+    move does not redraw them. One build at a time per format: its progress shows whatever the levers do."""
+    base = saved.base_url()
+
+    def request() -> briefing.PackRequest:
+        context = latest()
+        name = context.scenario.name
+        with saved.links_from(base):
+            current = saved.current_link(context)
+        step = briefing.Step(name or "Current scenario", context.scenario, current, "")
+        return briefing.pack_request(f"Chokepoint briefing: {name or 'current scenario'}", [step], context.reference,
+                                     context.year, context.inputs, resources.results, resources.chart_spec,
+                                     resources.table("sources"), link=current)
+
+    _pack_row(("on screen when clicked", key), key, container, "chokepoint-briefing", request, 1)
+
+
+def _pack_row(signature: tuple, key: str, container, name: str, request, steps: int) -> None:
+    """The two pack buttons, the builds' progress while they run, and a failed build's reason."""
     shown = []
     for kind, label, mime, icon in PACK_FORMATS:
         build = st.session_state.setdefault(f"_pack_build::{kind}::{key}", _PackBuild())
-        container.download_button(label, functools.partial(build.file, signature, kind, request, len(steps)),
-                                  f"{_slug(title)}.{kind}", mime, key=f"{kind}::{key}", icon=icon,
+        container.download_button(label, functools.partial(build.file, signature, kind, request, steps),
+                                  f"{name}.{kind}", mime, key=f"{kind}::{key}", icon=icon,
                                   on_click=functools.partial(build.clicked, signature))
         shown.append((build, label))
     if any(build.phase(signature) in ("starting", "building") for build, _ in shown):

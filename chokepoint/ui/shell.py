@@ -1,6 +1,7 @@
 """The app shell: navigation, the shared sidebar, and what every page uses to show a chart."""
 from __future__ import annotations
 
+import functools
 import gc
 import sys
 from contextvars import ContextVar
@@ -57,8 +58,59 @@ def page(body) -> None:
     _page(body, frame)
 
 
+# A split page's live parts (`live`), collected while its full-run part runs: (place, draw) pairs.
+_LIVE: ContextVar[list | None] = ContextVar("chokepoint_live_parts", default=None)
+
+
+class _Latest:
+    """The context of the session's last run of the page's fragment: what a download drawn by the full run
+    (`exporting.results_button_at_click`, `pack_buttons_at_click`) builds from when it is clicked."""
+    context: controls.Context | None = None
+
+
+def latest_context():
+    """A function that returns the context now on screen in this session (for work done after the run)."""
+    box = st.session_state.setdefault("_latest_context", _Latest())
+    return lambda: box.context
+
+
+def split_page(body) -> None:
+    """The landing page's decorator: `body(frame)` runs in the full run only and draws what does not change with
+    the headline levers (title, text, download buttons, toggles); each `live(draw)` in it leaves a place that
+    the page's fragment fills with `draw(context)` on every run, a slider move included. A move then redraws
+    only the live parts: on the landing page no download button or toggle (widgets: ~3 ms of the server's
+    time a move between them, measured), and none of the static text."""
+    frame = _FRAME.get()
+    if frame is None:  # the page file ran without app.py's shell (a fresh server's first deep link): run the app
+        page_context()
+    top = st.container()  # the link notices and the saved-scenario banner (they change with the levers)
+    lives: list = []
+    token = _LIVE.set(lives)
+    try:
+        body(frame)
+    finally:
+        _LIVE.reset(token)
+    _page(functools.partial(_draw_live, lives), frame, top)
+
+
+def live(draw, container=None) -> None:
+    """In a split page's full-run part: leave a place here (in `container`) that every run of the page's fragment
+    fills with `draw(context)`. Streamlit lets a fragment write to a place made outside it only if the full run
+    wrote to it, so `draw` must draw at least one element every time."""
+    lives = _LIVE.get()
+    if lives is None:
+        raise RuntimeError("shell.live is for a split page's full-run part (shell.split_page)")
+    lives.append(((container or st).container(), draw))
+
+
+def _draw_live(lives: list, context: controls.Context) -> None:
+    for place, draw in lives:
+        with place:
+            draw(context)
+
+
 @st.fragment
-def _page(body, frame: controls.Frame) -> None:
+def _page(body, frame: controls.Frame, top=None) -> None:
     """The part of a run that depends on the headline levers: the two sliders (drawn into the top of the sidebar,
     which the full run left for them) and the whole page. Moving a slider reruns only this (29 elements on the
     landing page): the menu, the styles, the presets, the advanced levers and the Save form (~36 more) stay as
@@ -68,9 +120,16 @@ def _page(body, frame: controls.Frame) -> None:
         # A slider move (this fragment alone) while a ?scenario= link waits for the store: the link is tried again,
         # or given up once the levers moved, by the full run (saved.open_linked, before any lever is drawn).
         st.rerun()
-    token = _CONTEXT.set(controls.levers(frame))
+    context = controls.levers(frame)
+    st.session_state.setdefault("_latest_context", _Latest()).context = context
+    token = _CONTEXT.set(context)
     try:
-        body(page_context())
+        if top is None:
+            body(page_context())
+        else:  # a split page: its notices and banner go to the place at its top, in a container always drawn
+            with top, st.container():
+                context = page_context()
+            body(context)
     finally:
         _CONTEXT.reset(token)
 
@@ -172,14 +231,33 @@ _DESCRIBE_HTML = """<script data-chart-description>(() => {
 })();</script>"""
 
 
+DATA_TOGGLE = "Data and downloads (PNG, SVG, CSV)"
+
+
 def chart(kind: str, context: controls.Context, takeaway: str) -> None:
     """A chart with its one-line takeaway under it (also its accessible description) and, on request, its data
     as a table and its downloads (built only when asked for: a slider move pays for neither). The toggle is the
     first keyboard stop after the chart (its toolbar comes before the plot): Tab, then Space, shows the table."""
+    _chart_and_takeaway(kind, context, takeaway)
+    if st.toggle(DATA_TOGGLE, key=f"show-data::{kind}"):
+        _chart_data(kind, context)
+
+
+def live_chart(kind: str, takeaway) -> None:
+    """`chart` on a split page: the chart and its takeaway (`takeaway(context)`) and, when the toggle (drawn by
+    the full run) is on, its data and downloads are live parts; the toggle is not redrawn on a slider move."""
+    live(lambda context: _chart_and_takeaway(kind, context, takeaway(context)))
+    if st.toggle(DATA_TOGGLE, key=f"show-data::{kind}"):
+        live(functools.partial(_chart_data, kind))
+
+
+def _chart_and_takeaway(kind: str, context: controls.Context, takeaway: str) -> None:
     spec = resources.chart_on_screen(kind, context.key, context.reference_key, context.year, context.bands)
     st.vega_lite_chart(spec, width="stretch", alt=chart_alt(kind, context.year))
     st.markdown(f"**Takeaway:** {takeaway}")  # its accessible description (_DESCRIBE_HTML)
-    if st.toggle("Data and downloads (PNG, SVG, CSV)", key=f"show-data::{kind}"):
-        exporting.chart_buttons(kind, context)
-        rows = resources.chart_data(kind, context.key, context.reference_key, context.year)["main"]
-        st.dataframe(views.table(rows), hide_index=True, width="stretch")
+
+
+def _chart_data(kind: str, context: controls.Context) -> None:
+    exporting.chart_buttons(kind, context)
+    rows = resources.chart_data(kind, context.key, context.reference_key, context.year)["main"]
+    st.dataframe(views.table(rows), hide_index=True, width="stretch")

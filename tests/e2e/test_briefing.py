@@ -65,3 +65,27 @@ def test_download_a_chart_png_and_the_briefing_pack(page, app_server):
     assert len(deck.slides) == 5  # title, the scenario, assumptions, sources, links
     body = " ".join(s.text_frame.text for s in deck.slides[1].shapes if s.has_text_frame)
     assert "export_controls=65, self_reliance=55" in body
+
+
+def test_downloads_after_a_slider_move_are_of_the_moved_scenario(page, app_server):
+    """The landing page's CSV and pack buttons are drawn by the full run and not redrawn on a slider move
+    (shell.split_page): what they make is the scenario on screen when they are clicked. Opened at 60, moved
+    by the keyboard to 62 (a move reruns only the page's fragment), both files say 62, with 62's link."""
+    import csv
+    import io
+
+    from .test_dashboard import move_export_controls
+
+    open_app(page, f"{app_server}/?export_controls=60&self_reliance=40")
+    move_export_controls(page, 2, 62)
+    with page.expect_download(timeout=60000) as results:
+        page.locator('[data-testid="stDownloadButton"]').filter(has_text="All results (CSV)").first.click()
+    rows = list(csv.reader(io.StringIO(open(results.value.path(), newline="").read())))
+    stamp = " ".join(row[1] for row in rows if row and row[0] == "#")
+    assert "export_controls=62, self_reliance=40" in stamp, stamp
+    assert "export_controls=62" in stamp.split("Link: ")[1] and "self_reliance=40" in stamp.split("Link: ")[1]
+    with page.expect_download(timeout=90000) as pack_download:
+        page.locator('[data-testid="stDownloadButton"]').filter(has_text="Briefing pack (PPTX)").first.click()
+    deck = Presentation(pack_download.value.path())
+    body = " ".join(s.text_frame.text for s in deck.slides[1].shapes if s.has_text_frame)
+    assert "export_controls=62, self_reliance=40" in body and "export_controls=60" not in body

@@ -189,7 +189,10 @@ def _get(app, path, headers=(), method="GET"):
 
     scope = {"type": "http", "method": method, "path": path, "root_path": "", "query_string": b"",
              "headers": list(headers)}
-    asyncio.run(app(scope, receive, send))
+    # In its own thread: after the browser tests this thread already has a running event loop (Playwright's).
+    runner = threading.Thread(target=asyncio.run, args=(app(scope, receive, send),))
+    runner.start()
+    runner.join(30)
     start = next(m for m in sent if m["type"] == "http.response.start")
     return start["status"], dict(start["headers"]), b"".join(m.get("body", b"") for m in sent
                                                             if m["type"] == "http.response.body")

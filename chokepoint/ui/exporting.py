@@ -79,7 +79,7 @@ def _results_csv(context) -> str:
 
 
 def results_button_at_click(latest, container=st) -> None:
-    """`results_button` for a button the full run draws (shell.split_page): the CSV is of the scenario on screen
+    """All results (CSV), for a button the full run draws (shell.split_page): the CSV is of the scenario on screen
     when it is clicked (`latest()`), so a slider move does not redraw the button."""
     base = saved.base_url()
 

@@ -68,14 +68,18 @@ class _Latest:
     context: controls.Context | None = None
 
 
+def _latest() -> _Latest:
+    return st.session_state.setdefault("_latest_context", _Latest())
+
+
 def latest_context():
     """A function that returns the context now on screen in this session (for work done after the run)."""
-    box = st.session_state.setdefault("_latest_context", _Latest())
+    box = _latest()
     return lambda: box.context
 
 
 def split_page(body) -> None:
-    """The landing page's decorator: `body(frame)` runs in the full run only and draws what does not change with
+    """A split page's decorator (Scenario, China market, Revenue exposure): `body(frame)` runs in the full run only and draws what does not change with
     the headline levers (title, text, download buttons, toggles); each `live(draw)` in it leaves a place that
     the page's fragment fills with `draw(context)` on every run, a slider move included. A move then redraws
     only the live parts: on the landing page no download button or toggle (widgets: ~3 ms of the server's
@@ -112,8 +116,8 @@ def _draw_live(lives: list, context: controls.Context) -> None:
 @st.fragment
 def _page(body, frame: controls.Frame, top=None) -> None:
     """The part of a run that depends on the headline levers: the two sliders (drawn into the top of the sidebar,
-    which the full run left for them) and the whole page. Moving a slider reruns only this (29 elements on the
-    landing page): the menu, the styles, the presets, the advanced levers and the Save form (~36 more) stay as
+    which the full run left for them) and the page (a split page: its live parts only). Moving a slider reruns
+    only this: the menu, the styles, the presets, the advanced levers and the Save form stay as
     the last full run drew them. What changes those (a preset, Reset, an advanced lever, the reference, the
     year, Save, another page) is a widget outside this fragment, so Streamlit reruns the whole app for it."""
     if _FRAME.get() is None and saved.link_waiting():
@@ -121,7 +125,7 @@ def _page(body, frame: controls.Frame, top=None) -> None:
         # or given up once the levers moved, by the full run (saved.open_linked, before any lever is drawn).
         st.rerun()
     context = controls.levers(frame)
-    st.session_state.setdefault("_latest_context", _Latest()).context = context
+    _latest().context = context
     token = _CONTEXT.set(context)
     try:
         if top is None:

@@ -276,9 +276,25 @@ def _headline_sliders(sidebar, inputs: ModelInputs) -> tuple[int, int]:
     ec = sidebar.slider(HEADLINE_LEVERS["export_controls"].label, 0, 100,
                         int(HEADLINE_LEVERS["export_controls"].default), 1, key="export_controls",
                         bind="query-params", help=_anchor_help(inputs, "export_controls"))
-    sidebar.caption(rung_caption(ec, inputs))  # np.interp on a six-rung ladder: microseconds, no model run
+    sidebar.caption(_lever_caption(inputs, "export_controls", ec))
     sr = sidebar.slider(HEADLINE_LEVERS["self_reliance"].label, 0, 100,
                         int(HEADLINE_LEVERS["self_reliance"].default), 1, key="self_reliance",
                         bind="query-params", help=_anchor_help(inputs, "self_reliance"))
-    sidebar.caption(f"**{sr}** — {inputs.anchor_label('self_reliance', sr)}")
+    sidebar.caption(_lever_caption(inputs, "self_reliance", sr))
     return ec, sr
+
+
+_CAPTIONS: dict[tuple[str, str, int], str] = {}  # (data version, lever, value) -> caption: 2 x 101 at most
+
+
+def _lever_caption(inputs: ModelInputs, lever: str, value: int) -> str:
+    """The caption under a headline slider: the rung the value stands for (export controls: and the tool, HBM
+    and enforcement levels it imposes). Made once per value and process: the ladder interpolation and
+    formatting were ~0.3 ms of every slider move (py-spy)."""
+    key = (inputs.data_version, lever, value)
+    caption = _CAPTIONS.get(key)
+    if caption is None:
+        caption = (rung_caption(value, inputs) if lever == "export_controls"
+                   else f"**{value}** — {inputs.anchor_label(lever, value)}")
+        _CAPTIONS[key] = caption
+    return caption

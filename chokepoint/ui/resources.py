@@ -37,10 +37,16 @@ def model_inputs() -> ModelInputs:
 
 
 @st.cache_resource(show_spinner=False, max_entries=512)
-def results(key: ScenarioKey) -> views.Results:
-    """A scenario's results with fast lookups (shared and read-only: never mutate it)."""
+def _results(key: ScenarioKey) -> views.Results:
     scenario = scenario_from_settings(dict(key), model_inputs())
     return views.Results(run_scenario(scenario, model_inputs()).rows())
+
+
+def results(key: ScenarioKey) -> views.Results:
+    """A scenario's results with fast lookups (shared and read-only: never mutate it). Made once per process
+    (`_results`: st.cache_resource, 512 scenarios); a page asks for them several times a run, and each such lookup
+    costs ~0.1 ms (hashing the key), so the last 128 used are also kept in a plain LRU (`_Recent`)."""
+    return _RESULTS_IN_USE.get(key, lambda: _results(key))
 
 
 @st.cache_resource(show_spinner=False)
@@ -183,9 +189,34 @@ def arrow_ready(spec: dict) -> dict:
     return {**spec, "datasets": datasets}
 
 
-_ON_SCREEN: collections.OrderedDict = collections.OrderedDict()  # (what, *arguments) -> (inputs, made)
-_ON_SCREEN_LOCK = threading.Lock()
-_ON_SCREEN_MAX = 1024
+class _Recent:
+    """A plain, thread-safe LRU of things made for the screen, each entry valid only for the model inputs it was
+    made with (clearing Streamlit's caches makes new inputs, and so clears this too). Not st.cache_resource, whose
+    lookup (hashing the arguments) costs ~0.1 ms a call."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.kept: collections.OrderedDict = collections.OrderedDict()  # key -> (inputs, made)
+        self.lock = threading.Lock()
+
+    def get(self, cache_key: tuple, build):
+        inputs = model_inputs()
+        with self.lock:
+            hit = self.kept.get(cache_key)
+            if hit is not None and hit[0] is inputs:
+                self.kept.move_to_end(cache_key)
+                return hit[1]
+        made = build()
+        with self.lock:
+            self.kept[cache_key] = (inputs, made)
+            self.kept.move_to_end(cache_key)
+            while len(self.kept) > self.size:
+                self.kept.popitem(last=False)
+        return made
+
+
+_ON_SCREEN = _Recent(1024)  # charts and tables as drawn
+_RESULTS_IN_USE = _Recent(128)  # ~160 KB each; the full set (512) stays in `_results`
 
 
 def chart_on_screen(kind: str, key: ScenarioKey, reference: ScenarioKey, year: int, bands: bool) -> dict:
@@ -196,27 +227,47 @@ def chart_on_screen(kind: str, key: ScenarioKey, reference: ScenarioKey, year: i
     legend title written as " ", gives the same result every time). A plain LRU, not st.cache_resource, whose
     lookup (hashing the key) cost ~0.3 ms a call; an entry counts only for the model inputs it was made with,
     so clearing Streamlit's caches (new inputs) clears this too."""
-    return _on_screen(("chart", kind, key, reference, year, bands),
-                      lambda: arrow_ready(chart_spec(kind, key, reference, year, bands)))
+    return _ON_SCREEN.get(("chart", kind, key, reference, year, bands),
+                          lambda: arrow_ready(chart_spec(kind, key, reference, year, bands)))
+
+
+def chart_element(kind: str, key: ScenarioKey, reference: ScenarioKey, year: int, bands: bool, alt: str):
+    """The chart element st.vega_lite_chart(spec, width="stretch", alt=alt) sends for `chart_on_screen`'s spec,
+    made once per process and shared (read only; `shell.draw_chart_element` copies it into the message).
+    st.vega_lite_chart turns the spec into JSON, parses it again and rewrites it on every call: ~0.4 ms a chart
+    and 22% of a slider move's server time on the China market page, which draws three (py-spy). Made by
+    Streamlit's own functions, in the order st.vega_lite_chart calls them (tests/test_startup.py checks that the
+    element is the one st.vega_lite_chart sends). None if those functions are not where they were."""
+    return _ON_SCREEN.get(("element", kind, key, reference, year, bands, alt),
+                          lambda: vega_element(chart_on_screen(kind, key, reference, year, bands), alt))
+
+
+def vega_element(spec: dict, alt: str):
+    """st.vega_lite_chart's element for `spec` (no selections, width "stretch", theme "streamlit"), or None."""
+    import json
+
+    try:
+        from streamlit.elements.vega_charts import (_marshall_chart_data, _prepare_vega_lite_spec,
+                                                    _stabilize_vega_json_spec, normalize_alt)
+        from streamlit.proto.VegaLiteChart_pb2 import VegaLiteChart
+    except ImportError:
+        return None
+    element = VegaLiteChart()
+    prepared = _prepare_vega_lite_spec(spec, True)
+    _marshall_chart_data(element, prepared, None)
+    element.spec = _stabilize_vega_json_spec(json.dumps(prepared))
+    normalized = normalize_alt(alt)
+    if normalized is not None:
+        element.alt = normalized
+    element.theme = "streamlit"
+    return element
 
 
 def supply_table(key: ScenarioKey) -> pd.DataFrame:
     """The Domestic supply page's table for a scenario (views.supply_table: ~9 ms of pandas), made once per
-    process like `chart_on_screen`, and read only."""
-    return _on_screen(("supply_table", key), lambda: views.supply_table(results(key)))
+    process like `chart_on_screen`, and read only. As an Arrow table, which st.dataframe sends as it is: given
+    a pandas DataFrame it converts it to Arrow on every call (~2 ms a slider move on that page, py-spy)."""
+    import pyarrow as pa
 
-
-def _on_screen(cache_key: tuple, build):
-    inputs = model_inputs()
-    with _ON_SCREEN_LOCK:
-        hit = _ON_SCREEN.get(cache_key)
-        if hit is not None and hit[0] is inputs:
-            _ON_SCREEN.move_to_end(cache_key)
-            return hit[1]
-    made = build()
-    with _ON_SCREEN_LOCK:
-        _ON_SCREEN[cache_key] = (inputs, made)
-        _ON_SCREEN.move_to_end(cache_key)
-        while len(_ON_SCREEN) > _ON_SCREEN_MAX:
-            _ON_SCREEN.popitem(last=False)
-    return made
+    return _ON_SCREEN.get(("supply_table", key),
+                          lambda: pa.Table.from_pandas(views.supply_table(results(key))))

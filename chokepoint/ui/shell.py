@@ -256,9 +256,27 @@ def live_chart(kind: str, takeaway) -> None:
 
 
 def _chart_and_takeaway(kind: str, context: controls.Context, takeaway: str) -> None:
-    spec = resources.chart_on_screen(kind, context.key, context.reference_key, context.year, context.bands)
-    st.vega_lite_chart(spec, width="stretch", alt=chart_alt(kind, context.year))
+    alt = chart_alt(kind, context.year)
+    element = resources.chart_element(kind, context.key, context.reference_key, context.year, context.bands, alt)
+    if element is None or not draw_chart_element(element):
+        spec = resources.chart_on_screen(kind, context.key, context.reference_key, context.year, context.bands)
+        st.vega_lite_chart(spec, width="stretch", alt=alt)
     st.markdown(f"**Takeaway:** {takeaway}")  # its accessible description (_DESCRIBE_HTML)
+
+
+def draw_chart_element(element) -> bool:
+    """Draw a chart element made by `resources.chart_element` where st.vega_lite_chart would have drawn it (the
+    active container), as st.vega_lite_chart does: width "stretch", height "content". False if Streamlit's
+    DeltaGenerator no longer has the method (the caller then uses st.vega_lite_chart)."""
+    try:
+        from streamlit.elements.lib.layout_utils import LayoutConfig
+    except ImportError:
+        return False
+    enqueue = getattr(st._main, "_enqueue", None)
+    if enqueue is None:
+        return False
+    enqueue("vega_lite_chart", element, layout_config=LayoutConfig(width="stretch", height="content"))
+    return True
 
 
 def _chart_data(kind: str, context: controls.Context) -> None:

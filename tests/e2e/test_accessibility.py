@@ -227,13 +227,14 @@ def show_each_tab(page):
 def turn_on_data_toggles(page) -> int:
     """Turns on every visible "Data and downloads" toggle (key show-data::<kind>); returns how many."""
     count = 0
+    toggles = page.locator('[data-testid="stCheckbox"]').filter(has_text=DATA_TOGGLE)
     while True:
-        off = page.locator('[data-testid="stCheckbox"]').filter(has_text=DATA_TOGGLE).locator(
-            'input[type="checkbox"]:not(:checked)')
-        visible = [box for box in off.all() if box.is_visible()]
-        if not visible:
+        off = [toggle for toggle in toggles.all()
+               if toggle.is_visible() and not toggle.locator('input[type="checkbox"]').is_checked()]
+        if not off:
             return count
-        visible[0].click(force=True)
+        assert count < 20, f"{len(off)} data toggles stay off after {count} clicks"  # a click that does nothing
+        off[0].locator("label").click()  # what a user clicks (a forced click on the hidden input can miss)
         wait_for_app_idle(page, timeout_ms=60000, quiet_ms=300)
         count += 1
 

@@ -11,7 +11,7 @@ def page(**query):
 
 def test_page_shows_probabilities_drivers_attribution_and_seek():
     at = page(export_controls="60", self_reliance="70")
-    sentences = [m.value for m in at.markdown if m.value.startswith("- In ")]
+    sentences = [line for m in at.markdown for line in m.value.splitlines() if line.startswith("- In ")]  # a list
     assert len(sentences) == 5 and all("draws" in s for s in sentences)
     specs = [json.loads(el.proto.spec) for el in at.get("vega_lite_chart")]
     assert len(specs) == 3  # banded shares, tornado, waterfall

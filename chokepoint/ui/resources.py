@@ -263,6 +263,17 @@ def vega_element(spec: dict, alt: str):
     return element
 
 
+def kept(cache_key: tuple, build):
+    """Something a page draws for a scenario (key in `cache_key`), made once per process and shared, read only."""
+    return _ON_SCREEN.get(("kept", *cache_key), build)
+
+
+def table_chart_element(cache_key: tuple, alt: str, spec):
+    """A table chart's element (catalogue.table_spec: Altair, ~10 ms a chart) for a scenario, made once per process
+    from `spec()` like `chart_element`; None if Streamlit's functions moved."""
+    return _ON_SCREEN.get(("table_chart", *cache_key, alt), lambda: vega_element(spec(), alt))
+
+
 def supply_table(key: ScenarioKey) -> pd.DataFrame:
     """The Domestic supply page's table for a scenario (views.supply_table: ~9 ms of pandas), made once per
     process like `chart_on_screen`, and read only. As an Arrow table, which st.dataframe sends as it is: given

@@ -79,7 +79,7 @@ def latest_context():
 
 
 def split_page(body) -> None:
-    """A split page's decorator (Scenario, China market, Revenue exposure): `body(frame)` runs in the full run only and draws what does not change with
+    """A split page's decorator: `body(frame)` runs in the full run only and draws what does not change with
     the headline levers (title, text, download buttons, toggles); each `live(draw)` in it leaves a place that
     the page's fragment fills with `draw(context)` on every run, a slider move included. A move then redraws
     only the live parts: on the landing page no download button or toggle (widgets: ~3 ms of the server's
@@ -262,6 +262,14 @@ def _chart_and_takeaway(kind: str, context: controls.Context, takeaway: str) -> 
         spec = resources.chart_on_screen(kind, context.key, context.reference_key, context.year, context.bands)
         st.vega_lite_chart(spec, width="stretch", alt=alt)
     st.markdown(f"**Takeaway:** {takeaway}")  # its accessible description (_DESCRIBE_HTML)
+
+
+def draw_table_chart(cache_key: tuple, alt: str, spec) -> None:
+    """A table chart (catalogue.table_spec) drawn from its element made once per scenario (`cache_key` names the
+    scenario and what else the chart depends on; `spec()` makes the spec on a miss)."""
+    element = resources.table_chart_element(cache_key, alt, spec)
+    if element is None or not draw_chart_element(element):
+        st.vega_lite_chart(spec(), width="stretch", alt=alt)
 
 
 def draw_chart_element(element) -> bool:

@@ -201,7 +201,8 @@ def _process_cpu_ms(pid: int) -> float:
 def bench_server_cpu(moves: int = 80, opens: int = 8) -> None:
     """Server CPU (what a shared server pays; /proc, so other work on the machine does not count) per slider move
     and per page open, one real Chromium user, the Scenario page beside the floor app (one slider, one small
-    chart: the least a Streamlit page with a chart costs). A move: an arrow key on the export-controls slider, then the page idle. A page open: a new tab
+    chart: the least a Streamlit page with a chart costs), then per move on every other page with the sliders
+    (half as many moves each). A move: an arrow key on the export-controls slider, then the page idle. A page open: a new tab
     in the same browser (its static files cached, as for anyone's second visit) and a new browser (nothing cached).
     The clock ticks in 10 ms steps, so the per-move figure is a mean over many moves."""
     from playwright.sync_api import sync_playwright
@@ -234,24 +235,46 @@ def bench_server_cpu(moves: int = 80, opens: int = 8) -> None:
                     wait_for_app_idle(other, timeout_ms=60000, quiet_ms=300)
                     cold.append(_process_cpu_ms(pid) - before)
                     fresh.close()
-                slider = page.locator('[data-testid="stSlider"]').filter(
-                    has=page.locator('[data-testid="stWidgetLabel"]').get_by_text(label, exact=True))
-                slider.locator('input[type="range"], [role="slider"]').first.focus()
-                for warm in range(4):
-                    page.keyboard.press("ArrowRight" if warm % 2 == 0 else "ArrowLeft")
-                    wait_for_app_idle(page, timeout_ms=20000, quiet_ms=200)
-                per_move = []
-                for step in range(moves):
-                    before = _process_cpu_ms(pid)
-                    page.keyboard.press("ArrowRight" if step % 2 == 0 else "ArrowLeft")
-                    page.wait_for_timeout(60)
-                    wait_for_app_idle(page, timeout_ms=20000, quiet_ms=200)
-                    per_move.append(_process_cpu_ms(pid) - before)
+                per_move = _moves(page, label, pid, moves)
                 context.close()
                 print(f"{'server CPU per slider move: ' + name:<64} mean {statistics.mean(per_move):6.1f} ms   n={moves}")
                 print(f"{'server CPU per page open, frontend cached: ' + name:<64} mean {statistics.mean(cached):6.1f} ms   n={opens}")
                 print(f"{'server CPU per page open, new browser: ' + name:<64} mean {statistics.mean(cold):6.1f} ms   n={opens}")
+        with StreamlitServer(ROOT / "app.py") as server:  # every other page with the sliders, one server
+            for route in OTHER_PAGES:
+                context = browser.new_context(viewport={"width": 1400, "height": 1000})
+                page = context.new_page()
+                page.goto(f"{server.url}/{route}")
+                wait_for_app_idle(page, timeout_ms=60000, quiet_ms=500)
+                per_move = _moves(page, "US export controls", server.process.pid, moves // 2)
+                context.close()
+                print(f"{'server CPU per slider move: Chokepoint: ' + route:<64} mean {statistics.mean(per_move):6.1f} ms"
+                      f"   n={moves // 2}")
         browser.close()
+
+
+OTHER_PAGES = ("china_market", "revenue_exposure", "domestic_supply", "uncertainty", "claims", "library", "compare",
+               "methodology")
+
+
+def _moves(page, label: str, pid: int, moves: int) -> list[float]:
+    """Server CPU of each of `moves` arrow-key moves of the slider labelled `label` (after 4 to warm up)."""
+    from tests.e2e.harness import wait_for_app_idle
+
+    slider = page.locator('[data-testid="stSlider"]').filter(
+        has=page.locator('[data-testid="stWidgetLabel"]').get_by_text(label, exact=True))
+    slider.locator('input[type="range"], [role="slider"]').first.focus()
+    for warm in range(4):
+        page.keyboard.press("ArrowRight" if warm % 2 == 0 else "ArrowLeft")
+        wait_for_app_idle(page, timeout_ms=20000, quiet_ms=200)
+    per_move = []
+    for step in range(moves):
+        before = _process_cpu_ms(pid)
+        page.keyboard.press("ArrowRight" if step % 2 == 0 else "ArrowLeft")
+        page.wait_for_timeout(60)
+        wait_for_app_idle(page, timeout_ms=20000, quiet_ms=200)
+        per_move.append(_process_cpu_ms(pid) - before)
+    return per_move
 
 
 BENCHES = {"engine": bench_engine, "script": bench_script_cost, "browser": bench_browser, "pack": bench_pack,

@@ -26,14 +26,18 @@ def present_link(context) -> None:
 
 
 def numbers(context) -> None:
-    run, reference = run_of(context), resources.results(context.reference_key)
+    def made():  # once per scenario, reference and year: what the five numbers and the grey-market line say
+        run, reference = run_of(context), resources.results(context.reference_key)
+        shown = [(h.label, h.formatted(), h.formatted_delta(), h.delta_arrow(), h.help)
+                 for h in views.headlines(run, reference, context.year)]
+        return shown, f"Grey market: {views.grey_takeaway(run, context.year)} Its range is on the China market page."
+
+    shown, grey = resources.kept(("numbers", context.key, context.reference_key, context.year), made)
     # One row that wraps, not st.columns(5): five column blocks fewer to send on every slider move.
     headlines = st.container(horizontal=True)
-    for headline in views.headlines(run, reference, context.year):
-        headlines.metric(headline.label, headline.formatted(), headline.formatted_delta(),
-                         delta_arrow=headline.delta_arrow(), help=headline.help,
-                         delta_color="off", border=True)
-    st.caption(f"Grey market: {views.grey_takeaway(run, context.year)} Its range is on the China market page.")
+    for label, value, delta, arrow, help_text in shown:
+        headlines.metric(label, value, delta, delta_arrow=arrow, help=help_text, delta_color="off", border=True)
+    st.caption(grey)
 
 
 @shell.split_page

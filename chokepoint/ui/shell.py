@@ -250,7 +250,9 @@ def chart(kind: str, context: controls.Context, takeaway: str) -> None:
 def live_chart(kind: str, takeaway) -> None:
     """`chart` on a split page: the chart and its takeaway (`takeaway(context)`) and, when the toggle (drawn by
     the full run) is on, its data and downloads are live parts; the toggle is not redrawn on a slider move."""
-    live(lambda context: _chart_and_takeaway(kind, context, takeaway(context)))
+    code = takeaway.__code__  # which page's takeaway (a lambda is made anew each run; its code is not)
+    live(lambda context: _chart_and_takeaway(kind, context, resources.kept(
+        ("takeaway", code, kind, context.key, context.reference_key, context.year), lambda: takeaway(context))))
     if st.toggle(DATA_TOGGLE, key=f"show-data::{kind}"):
         live(functools.partial(_chart_data, kind))
 

@@ -236,7 +236,7 @@ def chart_element(kind: str, key: ScenarioKey, reference: ScenarioKey, year: int
     made once per process and shared (read only; `shell.draw_chart_element` copies it into the message).
     st.vega_lite_chart turns the spec into JSON, parses it again and rewrites it on every call: ~0.4 ms a chart
     and 22% of a slider move's server time on the China market page, which draws three (py-spy). Made by
-    Streamlit's own functions, in the order st.vega_lite_chart calls them (tests/test_startup.py checks that the
+    Streamlit's own functions, in the order st.vega_lite_chart calls them (tests/test_server_costs.py checks that the
     element is the one st.vega_lite_chart sends). None if those functions are not where they were."""
     return _ON_SCREEN.get(("element", kind, key, reference, year, bands, alt),
                           lambda: vega_element(chart_on_screen(kind, key, reference, year, bands), alt))
@@ -274,7 +274,7 @@ def table_chart_element(cache_key: tuple, alt: str, spec):
     return _ON_SCREEN.get(("table_chart", *cache_key, alt), lambda: vega_element(spec(), alt))
 
 
-def supply_table(key: ScenarioKey) -> pd.DataFrame:
+def supply_table(key: ScenarioKey):
     """The Domestic supply page's table for a scenario (views.supply_table: ~9 ms of pandas), made once per
     process like `chart_on_screen`, and read only. As an Arrow table, which st.dataframe sends as it is: given
     a pandas DataFrame it converts it to Arrow on every call (~2 ms a slider move on that page, py-spy)."""
